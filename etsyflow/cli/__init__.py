@@ -1,0 +1,55 @@
+"""The ``etsyflow`` command line. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from .. import ATTRIBUTION, __version__
+from ..config import ConfigError, get_settings
+from ..config.logging import configure_logging
+
+# Modules that each add one command or group to ``main``; a module that is
+# missing (a part not built yet) is skipped so the rest of the CLI still works.
+COMMAND_MODULES = [
+    "etsyflow.cli.shop",
+    "etsyflow.cli.events",
+    "etsyflow.cli.processes",
+    "etsyflow.cli.sandbox",
+    "etsyflow.cli.demo",
+    "etsyflow.cli.ops",
+]
+
+
+@click.group(
+    help=f"etsyflow {__version__}: keeps Etsy shops in step with your back office.\n\n{ATTRIBUTION}",
+    epilog=ATTRIBUTION,
+)
+@click.version_option(__version__, prog_name="etsyflow")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    try:
+        settings = get_settings()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    configure_logging(settings.log_level)
+
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name == name:
+                continue
+            raise
+        for command in getattr(module, "COMMANDS", []):
+            main.add_command(command)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""Settings read from the environment variables of the public contract.
+
+Every value is validated once, at start, and each wrong value gets its own
+message; :class:`ConfigError` lists them all so an operator fixes them in one go.
+Units are in the names: ``*_SECONDS`` are seconds, ``*_PER_SECOND`` calls per
+second, ``*_PER_DAY`` calls per rolling 24 h.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field, fields
+from typing import Mapping
+from urllib.parse import urlparse
+
+
+class ConfigError(ValueError):
+    """One or more environment variables hold a wrong value."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _secret(value: str | None) -> str | None:
+    return value or None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration. Build with :meth:`from_env`."""
+
+    redis_url: str | None = None
+    broker_url: str | None = None
+    events_url: str | None = None
+    etsy_api_url: str = "https://api.etsy.com"
+    etsy_authorize_url: str = "https://www.etsy.com/oauth/connect"
+    etsy_keystring: str | None = None
+    etsy_shared_secret: str | None = field(default=None, repr=False)
+    etsy_redirect_uri: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
+    etsy_rate_per_second: int = 10
+    etsy_rate_per_day: int = 10000
+    # Beyond the contract: operational knobs with safe defaults.
+    etsy_timeout_seconds: float = 20.0
+    etsy_scopes: str = "listings_r listings_w listings_d shops_r shops_w transactions_r transactions_w email_r"
+    poll_interval_seconds: float = 300.0
+    reconcile_interval_seconds: float = 3600.0
+    webhook_signing_secret: str | None = field(default=None, repr=False)
+    metrics_port: int | None = None
+    max_event_bytes: int = 262144
+    log_level: str = "INFO"
+
+    # -- derived -------------------------------------------------------------
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis is configured: everything runs in one process in memory."""
+        return not self.redis_url and not self.broker_url
+
+    @property
+    def effective_broker_url(self) -> str | None:
+        return self.broker_url or self.redis_url
+
+    @property
+    def effective_events_url(self) -> str:
+        return self.events_url or self.effective_broker_url or "memory://"
+
+    @property
+    def token_url(self) -> str:
+        return self.etsy_api_url.rstrip("/") + "/v3/public/oauth/token"
+
+    @property
+    def api_key_header(self) -> str | None:
+        """The ``x-api-key`` value: ``KEYSTRING:SHARED_SECRET`` (Etsy rejects the keystring alone since 2026-02-09)."""
+        if not self.etsy_keystring:
+            return None
+        if self.etsy_shared_secret:
+            return f"{self.etsy_keystring}:{self.etsy_shared_secret}"
+        return self.etsy_keystring
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        problems: list[str] = []
+
+        def url(name: str, schemes: tuple[str, ...]) -> str | None:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return None
+            parsed = urlparse(raw)
+            if parsed.scheme not in schemes:
+                problems.append(f"{name}={raw!r}: scheme must be one of {', '.join(schemes)}")
+                return None
+            if parsed.scheme not in ("memory",) and not parsed.hostname and parsed.scheme != "redis+socket":
+                problems.append(f"{name}={raw!r}: no host")
+                return None
+            return raw
+
+        def integer(name: str, default: int | None, minimum: int = 1) -> int | None:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                problems.append(f"{name}={raw!r}: must be a whole number")
+                return default
+            if value < minimum:
+                problems.append(f"{name}={raw!r}: must be at least {minimum}")
+                return default
+            return value
+
+        def number(name: str, default: float, minimum: float) -> float:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                problems.append(f"{name}={raw!r}: must be a number")
+                return default
+            if value < minimum:
+                problems.append(f"{name}={raw!r}: must be at least {minimum}")
+                return default
+            return value
+
+        redis_url = url("REDIS_URL", ("redis", "rediss", "unix"))
+        broker_url = url("BROKER_URL", ("redis", "rediss", "unix", "amqp", "amqps"))
+        events_url = url("EVENTS_URL", ("redis", "rediss", "amqp", "amqps", "pyamqp", "memory"))
+        api = url("ETSY_API_URL", ("http", "https")) or cls.etsy_api_url
+        authorize = url("ETSY_AUTHORIZE_URL", ("http", "https")) or cls.etsy_authorize_url
+        redirect = url("ETSY_REDIRECT_URI", ("http", "https"))
+        if broker_url and not redis_url:
+            problems.append("BROKER_URL is set but REDIS_URL is not: state (tokens, cursors, links) needs Redis")
+        keystring = env.get("ETSY_KEYSTRING", "").strip() or None
+        secret = _secret(env.get("ETSY_SHARED_SECRET", "").strip())
+        if secret and not keystring:
+            problems.append("ETSY_SHARED_SECRET is set but ETSY_KEYSTRING is not")
+        secret_key = _secret(env.get("SECRET_KEY", "").strip())
+        if secret_key is not None and len(secret_key) < 16:
+            problems.append("SECRET_KEY: must be at least 16 characters (use `etsyflow keygen`)")
+        level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            problems.append(f"LOG_LEVEL={level!r}: must be DEBUG, INFO, WARNING or ERROR")
+        settings = cls(
+            redis_url=redis_url,
+            broker_url=broker_url,
+            events_url=events_url,
+            etsy_api_url=api.rstrip("/"),
+            etsy_authorize_url=authorize,
+            etsy_keystring=keystring,
+            etsy_shared_secret=secret,
+            etsy_redirect_uri=redirect,
+            secret_key=secret_key,
+            etsy_rate_per_second=integer("ETSY_RATE_PER_SECOND", 10),
+            etsy_rate_per_day=integer("ETSY_RATE_PER_DAY", 10000),
+            etsy_timeout_seconds=number("ETSY_TIMEOUT_SECONDS", 20.0, 0.1),
+            etsy_scopes=env.get("ETSY_SCOPES", cls.etsy_scopes).strip() or cls.etsy_scopes,
+            poll_interval_seconds=number("POLL_INTERVAL_SECONDS", 300.0, 1.0),
+            reconcile_interval_seconds=number("RECONCILE_INTERVAL_SECONDS", 3600.0, 10.0),
+            webhook_signing_secret=_secret(env.get("WEBHOOK_SIGNING_SECRET", "").strip()),
+            metrics_port=integer("METRICS_PORT", None, 1),
+            max_event_bytes=integer("MAX_EVENT_BYTES", 262144, 1024),
+            log_level=level,
+        )
+        if problems:
+            raise ConfigError(problems)
+        return settings
+
+    def with_overrides(self, **changes) -> "Settings":
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Settings(**values)
+
+
+_lock = threading.Lock()
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = Settings.from_env()
+        return _current
+
+
+def reset_settings(settings: Settings | None = None) -> None:
+    """Forget (or replace) the cached settings; tests and the CLI use this."""
+    global _current
+    with _lock:
+        _current = settings
