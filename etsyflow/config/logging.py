@@ -69,7 +69,7 @@ def configure_logging(level: str = "INFO", *, json: bool | None = None, stream=N
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level, logging.INFO)),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        logger_factory=structlog.WriteLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
     # Library loggers (dramatiq, kombu) go through the same redaction.

@@ -64,7 +64,7 @@ class Settings:
 
     @property
     def effective_events_url(self) -> str:
-        return self.events_url or self.effective_broker_url or "memory://"
+        return self.events_url or self.effective_broker_url or "memory://localhost/"
 
     @property
     def token_url(self) -> str:

@@ -1,0 +1,109 @@
+"""The bridge: consumes events from the bus and hands each to its actor.
+
+Built on kombu's :class:`~kombu.mixins.ConsumerMixin`, which reconnects on
+connection errors. Bodies are taken raw (``on_message``), so an undecodable
+body is answered, not fatal. Every event gets exactly one outcome before it
+is acknowledged:
+
+- valid inbound event → its actor's message is enqueued (the enqueue returns
+  only once the broker has it), then the event is acked;
+- invalid (bad JSON, not an object, unknown type, missing or wrong fields,
+  oversized) → an ``EventRejected`` carrying every field error is published
+  and a warning logged, then the event is acked;
+- etsyflow's own follow-ups (they pass on the same exchange) → acked, skipped;
+- the broker or bus cannot take the outcome → the event is requeued after a
+  bounded pause, so nothing accepted is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+
+from kombu.mixins import ConsumerMixin
+
+from ..config import get_settings
+from ..config.logging import get_logger
+from ..messages import CloudEvent, EventType, OUTBOUND, publish
+from ..messages.bus import BRIDGE_QUEUE
+from ..schemas import Invalid
+from ..schemas.validate import decode, validate_event
+
+log = get_logger("etsyflow.bridge")
+
+# Pause (seconds) before taking an event again after the broker refused it.
+REQUEUE_PAUSE_SECONDS = 1.0
+# Events in flight between the bus and the bridge (unacked), per bridge.
+PREFETCH = 64
+
+
+class Bridge(ConsumerMixin):
+    """``Bridge(connection, actors).run()``; set ``should_stop = True`` to stop."""
+
+    def __init__(self, connection, actors: dict, *, max_event_bytes: int | None = None):
+        self.connection = connection
+        self.actors = actors
+        self.max_event_bytes = max_event_bytes or get_settings().max_event_bytes
+        self.ready = threading.Event()
+        self.counts = {"forwarded": 0, "rejected": 0, "skipped": 0, "requeued": 0}
+
+    # kombu ConsumerMixin hooks -------------------------------------------------
+    def get_consumers(self, Consumer, channel):
+        return [Consumer(queues=[BRIDGE_QUEUE], on_message=self.on_message, prefetch_count=PREFETCH)]
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self.ready.set()
+        log.info("bridge consuming", queue=BRIDGE_QUEUE.name)
+
+    def on_connection_error(self, exc, interval):
+        log.warning("bus connection lost; reconnecting", error=str(exc), retry_in_seconds=interval)
+
+    # one message -----------------------------------------------------------------
+    def on_message(self, message) -> None:
+        routing_key = (message.delivery_info or {}).get("routing_key")
+        try:
+            self.handle(message.body)
+        except Exception as error:  # broker or bus down: keep the event
+            self.counts["requeued"] += 1
+            log.error("could not hand over event; requeued", error=str(error), routing_key=routing_key)
+            time.sleep(REQUEUE_PAUSE_SECONDS)  # bounded back-off before the redelivery
+            message.requeue()
+            return
+        message.ack()
+
+    def handle(self, body: bytes | str) -> str:
+        """Validate and hand over one body; returns "forwarded", "rejected" or "skipped"."""
+        try:
+            raw = decode(body, max_bytes=self.max_event_bytes)
+            if isinstance(raw, dict) and raw.get("type") in OUTBOUND and raw.get("source") == "etsyflow":
+                self.counts["skipped"] += 1
+                return "skipped"
+            event, _data = validate_event(raw)
+        except Invalid as invalid:
+            self._reject(body, invalid)
+            return "rejected"
+        actor = self.actors.get(event.type)
+        if actor is None:  # registered type without an actor: configuration bug
+            self._reject(body, Invalid([{"field": "type", "message": f"no worker handles {event.type}"}],
+                                       event_type=event.type, event_id=event.id))
+            return "rejected"
+        actor.send(event.to_dict())
+        self.counts["forwarded"] += 1
+        log.info("event forwarded", event_id=event.id, event_type=event.type, shop_id=event.shop_id)
+        return "forwarded"
+
+    def _reject(self, body, invalid: Invalid) -> None:
+        # The rejection's id is derived from the body, so a redelivered bad
+        # event produces the same EventRejected id (subscribers can dedupe).
+        digest = hashlib.sha256(body if isinstance(body, bytes) else body.encode()).hexdigest()
+        cause = CloudEvent.new("invalid", {}, id=invalid.event_id or f"sha256:{digest}")
+        rejection = cause.follow_up(EventType.EVENT_REJECTED, {
+            "type": invalid.event_type, "id": invalid.event_id, "errors": invalid.errors,
+        }, key=digest)
+        if invalid.event_id is None:
+            rejection = CloudEvent(type=rejection.type, data=rejection.data, id=rejection.id)
+        publish(rejection)
+        self.counts["rejected"] += 1
+        log.warning("event rejected", event_id=invalid.event_id, event_type=invalid.event_type,
+                    reason=str(invalid)[:2000])

@@ -1,0 +1,52 @@
+"""The Dramatiq broker chosen by ``BROKER_URL``.
+
+- unset (and no ``REDIS_URL``): Dramatiq's Redis broker on the embedded
+  fakeredis server, for one process (``etsyflow demo``);
+- ``redis://…``: Dramatiq's Redis broker;
+- ``amqp://…``: Dramatiq's RabbitMQ broker with publisher confirms, so an
+  enqueue returns only once RabbitMQ has the message.
+
+Dead letters are Dramatiq's own: the ``<queue>.XQ`` queues, kept
+``DEAD_MESSAGE_TTL`` milliseconds.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import CurrentMessage
+
+from .settings import Settings, get_settings
+
+# Dead-lettered messages are kept 14 days (milliseconds), long enough to fix
+# the cause over a holiday and replay them.
+DEAD_MESSAGE_TTL = 14 * 24 * 3600 * 1000
+# A Redis worker that stops heartbeating for this long (milliseconds) has its
+# unacked messages put back for other workers.
+HEARTBEAT_TIMEOUT = 60_000
+
+
+def build_broker(settings: Settings | None = None) -> dramatiq.Broker:
+    """A new broker for ``settings`` with etsyflow's middleware added."""
+    settings = settings or get_settings()
+    url = settings.effective_broker_url
+    if url and url.startswith(("amqp://", "amqps://")):
+        broker = RabbitmqBroker(url=url, confirm_delivery=True, dead_message_ttl=DEAD_MESSAGE_TTL)
+    elif url:
+        broker = RedisBroker(url=url, dead_message_ttl=DEAD_MESSAGE_TTL, heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                             socket_timeout=10, socket_connect_timeout=5)
+    else:
+        from ..state.connection import make_client
+
+        broker = RedisBroker(client=make_client(None), dead_message_ttl=DEAD_MESSAGE_TTL,
+                             heartbeat_timeout=HEARTBEAT_TIMEOUT)
+    add_middleware(broker)
+    return broker
+
+
+def add_middleware(broker: dramatiq.Broker) -> None:
+    """Middleware every etsyflow broker needs (also applied to test brokers)."""
+    present = {type(m) for m in broker.middleware}
+    if CurrentMessage not in present:
+        broker.add_middleware(CurrentMessage())

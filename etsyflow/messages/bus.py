@@ -1,0 +1,41 @@
+"""The event bus: kombu topic exchange ``etsyflow.events``, routing key = event type.
+
+Connections come from ``EVENTS_URL`` (default ``BROKER_URL``, else kombu's
+in-process ``memory://`` transport for the embedded defaults).
+"""
+
+from __future__ import annotations
+
+from kombu import Connection, Exchange, Queue
+
+from ..config import get_settings
+
+EXCHANGE_NAME = "etsyflow.events"
+EXCHANGE = Exchange(EXCHANGE_NAME, type="topic", durable=True)
+# Durable queue the bridge consumes: every type ("#"), so unknown types get
+# an answer too; the bridge skips etsyflow's own follow-ups.
+BRIDGE_QUEUE = Queue("etsyflow.bridge", EXCHANGE, routing_key="#", durable=True)
+
+# Bounded reconnection policy for publishing (seconds).
+RETRY_POLICY = {"max_retries": 5, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 2.0}
+
+
+def events_url() -> str:
+    url = get_settings().effective_events_url
+    if url.startswith(("amqp://", "amqps://")):
+        return "py" + url  # kombu's pyamqp transport for AMQP URLs
+    return url
+
+
+def connection(url: str | None = None) -> Connection:
+    """A new kombu connection to the bus. Connect timeout: 5 seconds."""
+    return Connection(url or events_url(), connect_timeout=5, transport_options={"socket_timeout": 10})
+
+
+def tail_queue(types: list[str] | None = None, name: str | None = None) -> Queue:
+    """An exclusive, auto-deleted queue bound to ``types`` (all when None)."""
+    keys = types or ["#"]
+    from kombu import binding
+
+    return Queue(name or "", exchange=EXCHANGE, bindings=[binding(EXCHANGE, routing_key=k) for k in keys],
+                 exclusive=True, auto_delete=True, durable=False)

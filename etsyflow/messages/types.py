@@ -1,0 +1,39 @@
+"""The event types of the public contract, by direction."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventType(StrEnum):
+    # Inbound: published by upstream systems (and the scheduler).
+    DELIVERY_TEMPLATE_READY = "DeliveryTemplateReady"
+    LISTING_READY = "ListingReady"
+    STOCK_CHANGED = "StockChanged"
+    ORDERS_POLL_TICK = "OrdersPollTick"
+    ORDER_SHIPPED = "OrderShipped"
+    # Follow-ups: published by etsyflow.
+    DELIVERY_TEMPLATE_SYNCED = "DeliveryTemplateSynced"
+    LISTING_PUBLISHED = "ListingPublished"
+    LISTING_REJECTED = "ListingRejected"
+    STOCK_UPDATED = "StockUpdated"
+    STOCK_REJECTED = "StockRejected"
+    ORDER_DOWNLOADED = "OrderDownloaded"
+    ORDER_UPDATED = "OrderUpdated"
+    SHIPMENT_CONFIRMED = "ShipmentConfirmed"
+    SHIPMENT_REJECTED = "ShipmentRejected"
+    EVENT_REJECTED = "EventRejected"
+    SHOP_AUTH_FAILED = "ShopAuthFailed"
+    # Beyond the contract: a type-specific rejection for bad delivery templates
+    # and bad ticks would be new public names, so those use EventRejected.
+
+
+INBOUND: frozenset[str] = frozenset({
+    EventType.DELIVERY_TEMPLATE_READY,
+    EventType.LISTING_READY,
+    EventType.STOCK_CHANGED,
+    EventType.ORDERS_POLL_TICK,
+    EventType.ORDER_SHIPPED,
+})
+
+OUTBOUND: frozenset[str] = frozenset(t.value for t in EventType) - INBOUND

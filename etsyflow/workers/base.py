@@ -1,0 +1,256 @@
+"""What every actor shares: validate, call, publish — and one answer per failure.
+
+A feature module registers a handler with :func:`handles`. :func:`setup`
+declares one Dramatiq actor per registered handler on a broker. Each actor:
+
+1. validates the envelope and data (an event sent straight to Dramatiq, not
+   through the bridge, is checked too) — invalid → ``EventRejected``;
+2. skips an event it already completed (at-least-once delivery);
+3. runs the handler, which publishes follow-ups through ``ctx.emit`` as it goes;
+4. answers each failure class in one place:
+
+   ================================  ===========================================
+   failure                           action
+   ================================  ===========================================
+   :class:`Rejected` / Etsy          publish the handler's rejection event with
+   ``PermanentError``                the reason; done, no retry
+   Etsy ``RateLimited`` (daily)      re-enqueue delayed until the quota is back;
+                                     no retry is spent
+   Etsy ``RateLimited`` (per second) retry after ``retry_after``
+   Etsy ``AuthFailed``               park the message for the shop; replayed by
+                                     :func:`replay_parked` when it reconnects
+   anything else                     raise: Dramatiq retries with backoff, then
+                                     dead-letters (see ``options.py``)
+   ================================  ===========================================
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+import dramatiq
+
+from ..config.logging import bind_event, get_logger, unbind_event
+from ..messages import CloudEvent, EventType, publish
+from ..schemas import Invalid, validate_event
+from ..state import get_redis
+from .options import ACTOR_OPTIONS, actor_name
+
+log = get_logger("etsyflow.workers")
+
+# Completed events are remembered this long (seconds) to skip redeliveries.
+DONE_TTL_SECONDS = 7 * 24 * 3600
+# A daily-quota park never waits longer than this (seconds) before re-checking.
+MAX_PARK_SECONDS = 6 * 3600
+
+
+class Rejected(Exception):
+    """The handler refuses the event for good; ``reason`` is for a merchandiser."""
+
+    def __init__(self, reason: str, **details):
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+RejectBuilder = Callable[[CloudEvent, dict, str], tuple[str, dict]]
+
+
+@dataclass
+class Handler:
+    event_type: str
+    func: Callable[["Context"], None]
+    reject: RejectBuilder | None
+    idempotent_skip: bool = True
+
+
+@dataclass
+class Context:
+    """What a handler gets: the event, its loaded data, and a way to publish."""
+
+    event: CloudEvent
+    data: dict
+    message: dramatiq.Message | None = None
+    published: list[CloudEvent] = field(default_factory=list)
+
+    @property
+    def shop_id(self):
+        return self.data.get("shop_id")
+
+    @property
+    def log(self):
+        return log
+
+    def emit(self, event_type: str, data: dict, *, key: str = "") -> CloudEvent:
+        """Publish a follow-up of this event now (id derived from the cause and ``key``)."""
+        follow_up = self.event.follow_up(event_type, data, key=key)
+        publish(follow_up)
+        self.published.append(follow_up)
+        return follow_up
+
+
+_handlers: dict[str, Handler] = {}
+_actors: dict[str, dramatiq.Actor] = {}
+
+
+def handles(event_type: str, *, reject: RejectBuilder | None = None, idempotent_skip: bool = True):
+    """Register ``func(ctx)`` as the handler of ``event_type``.
+
+    ``reject(event, data, reason)`` returns the ``(type, data)`` of the
+    rejection follow-up (e.g. ``ListingRejected``); without it rejections are
+    published as ``EventRejected``. ``idempotent_skip=False`` runs the handler
+    even for an event id seen before (poll ticks: each run is fresh).
+    """
+
+    def decorator(func):
+        _handlers[event_type] = Handler(event_type, func, reject, idempotent_skip)
+        return func
+
+    return decorator
+
+
+def event_rejected(event: CloudEvent | None, errors: list[dict], *, event_type=None, event_id=None) -> CloudEvent:
+    data = {"type": event_type or (event.type if event else None),
+            "id": event_id or (event.id if event else None), "errors": errors}
+    if event is not None:
+        return event.follow_up(EventType.EVENT_REJECTED, data)
+    return CloudEvent.new(EventType.EVENT_REJECTED, data, causationid=event_id)
+
+
+def _done_key(event_type: str, event_id: str) -> str:
+    return f"etsyflow:done:{event_type}:{event_id}"
+
+
+def _etsy_errors():
+    # Imported late: the Etsy client imports the state and message layers.
+    from ..etsy import errors
+
+    return errors
+
+
+def process(event_type: str, envelope: dict) -> None:
+    """Run the handler of ``event_type`` for one envelope (the actor body)."""
+    handler = _handlers[event_type]
+    try:
+        event, data = validate_event(envelope)
+    except Invalid as invalid:
+        rejection = event_rejected(None, invalid.errors, event_type=invalid.event_type or event_type,
+                                   event_id=invalid.event_id)
+        publish(rejection)
+        log.warning("event rejected", reason=str(invalid), event_type=invalid.event_type, event_id=invalid.event_id)
+        return
+    if event.type != event_type:
+        publish(event_rejected(event, [{"field": "type", "message": f"sent to the {event_type} actor"}]))
+        return
+
+    tokens = bind_event(event_id=event.id, event_type=event.type, shop_id=data.get("shop_id"),
+                        actor=actor_name(event_type))
+    try:
+        redis = get_redis()
+        done_key = _done_key(event_type, event.id)
+        if handler.idempotent_skip and redis.exists(done_key):
+            log.info("already done; skipped")
+            return
+        ctx = Context(event, data, dramatiq.middleware.CurrentMessage.get_current_message())
+        try:
+            handler.func(ctx)
+        except Rejected as rejected:
+            _reject(handler, event, data, rejected.reason)
+        except Exception as error:  # the failure table: see the module docstring
+            if not _answer(handler, event, data, envelope, error):
+                raise
+        if handler.idempotent_skip:
+            redis.set(done_key, b"1", ex=DONE_TTL_SECONDS)
+    finally:
+        unbind_event(tokens)
+
+
+def _reject(handler: Handler, event: CloudEvent, data: dict, reason: str) -> None:
+    if handler.reject is not None:
+        rtype, rdata = handler.reject(event, data, reason)
+        publish(event.follow_up(rtype, rdata))
+    else:
+        publish(event_rejected(event, [{"field": "event", "message": reason}]))
+    log.warning("rejected", reason=reason)
+
+
+def _answer(handler: Handler, event: CloudEvent, data: dict, envelope: dict, error: Exception) -> bool:
+    """Handle an Etsy failure per the table; False means "let Dramatiq retry"."""
+    try:
+        errors = _etsy_errors()
+    except ImportError:  # pragma: no cover - client not installed
+        return False
+    if isinstance(error, errors.PermanentError):
+        _reject(handler, event, data, error.reason)
+        return True
+    if isinstance(error, errors.RateLimited):
+        if error.daily:
+            delay = min(max(float(error.retry_after or 60), 1.0), MAX_PARK_SECONDS)
+            _actors[handler.event_type].send_with_options(args=(envelope,), delay=int(delay * 1000))
+            log.warning("daily Etsy quota used up; parked", retry_in_seconds=delay)
+            return True
+        raise dramatiq.Retry("Etsy per-second limit", delay=int(max(float(error.retry_after or 1), 0.1) * 1000))
+    if isinstance(error, errors.AuthFailed):
+        park(data.get("shop_id"), handler.event_type, envelope)
+        log.warning("shop needs reconnecting; parked", reason=str(error))
+        return True
+    return False
+
+
+# -- parking for shops that must reconnect -----------------------------------------
+
+def _parked_key(shop_id) -> str:
+    return f"etsyflow:parked:{shop_id}"
+
+
+def park(shop_id, event_type: str, envelope: dict) -> None:
+    """Keep a message for a shop whose tokens are revoked (nothing is lost)."""
+    get_redis().rpush(_parked_key(shop_id), json.dumps({"event_type": event_type, "envelope": envelope}))
+
+
+def parked_count(shop_id) -> int:
+    return int(get_redis().llen(_parked_key(shop_id)))
+
+
+def replay_parked(shop_id) -> int:
+    """Re-enqueue every message parked for ``shop_id``; returns how many."""
+    redis = get_redis()
+    count = 0
+    while True:
+        raw = redis.lpop(_parked_key(shop_id))
+        if raw is None:
+            return count
+        item = json.loads(raw)
+        try:
+            _actors[item["event_type"]].send(item["envelope"])
+        except Exception:
+            redis.lpush(_parked_key(shop_id), raw)  # put it back: nothing lost
+            raise
+        count += 1
+
+
+# -- declaring the actors on a broker ------------------------------------------------
+
+def setup(broker: dramatiq.Broker) -> dict[str, dramatiq.Actor]:
+    """Declare one actor per registered handler on ``broker``; returns them by event type."""
+    from ..config.broker import add_middleware
+    from . import modules  # noqa: F401  (imports every handler module)
+
+    add_middleware(broker)
+    dramatiq.set_broker(broker)
+    _actors.clear()
+    for event_type, handler in _handlers.items():
+        def body(envelope: dict, _type=event_type) -> None:
+            process(_type, envelope)
+
+        body.__name__ = actor_name(event_type)
+        _actors[event_type] = dramatiq.actor(body, broker=broker, actor_name=actor_name(event_type),
+                                             **ACTOR_OPTIONS[event_type])
+    return dict(_actors)
+
+
+def actors() -> dict[str, dramatiq.Actor]:
+    """The actors declared by the last :func:`setup`."""
+    return dict(_actors)

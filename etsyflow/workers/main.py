@@ -1,0 +1,13 @@
+"""Entry module for the Dramatiq CLI: ``dramatiq etsyflow.workers.main``.
+
+Importing it builds the broker from the environment and declares the actors.
+"""
+
+from ..config import get_settings
+from ..config.broker import build_broker
+from ..config.logging import configure_logging
+from .base import setup
+
+configure_logging(get_settings().log_level)
+broker = build_broker()
+actors = setup(broker)
