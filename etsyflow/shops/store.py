@@ -1,0 +1,270 @@
+"""Connected shops and their credentials in Redis.
+
+Layout (``p`` is the key prefix, ``etsyflow`` by default)::
+
+    p:shops                   SET   ids of connected shops
+    p:shop:<id>               HASH  access_token, refresh_token   (encrypted, see crypto.py)
+                                    expires_at (epoch s), token_version (+1 per saved pair)
+                                    token_status ok|auth_failed, auth_failed_reason
+                                    user_id, shop_name, connected_at, refreshed_at,
+                                    last_poll_at, settings (update_shipping_templates, send_bcc)
+    p:shop:<id>:refresh-lock  STR   held by the one worker refreshing this shop
+    p:oauth:pending:<sha256(state)>  encrypted PKCE verifier, 10 minutes, read once
+
+:class:`Shop` is what other parts see: everything but the secrets.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .crypto import DecryptError, SecretBox
+
+#: Per-shop options and their defaults (both off: etsyflow changes nothing
+#: the seller did not ask for).
+SETTINGS: dict[str, bool] = {
+    "update_shipping_templates": False,
+    "send_bcc": False,
+}
+STATUS_OK = "ok"
+STATUS_AUTH_FAILED = "auth_failed"
+
+_MARK_FAILED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('HGET', KEYS[1], 'token_status') == ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'token_status', ARGV[1], 'auth_failed_reason', ARGV[2], 'auth_failed_at', ARGV[3])
+return 1
+"""
+
+
+class ShopNotFound(LookupError):
+    def __init__(self, shop_id: int):
+        self.shop_id = shop_id
+        super().__init__(f"shop {shop_id} is not connected (run `etsyflow shop connect --shop-id {shop_id}`)")
+
+
+@dataclass(frozen=True)
+class Shop:
+    """A connected shop, without its secrets. Times are epoch seconds (float) or None."""
+
+    shop_id: int
+    shop_name: str | None = None
+    user_id: int | None = None
+    token_status: str = STATUS_OK
+    auth_failed_reason: str | None = None
+    expires_at: float | None = None
+    connected_at: float | None = None
+    refreshed_at: float | None = None
+    last_poll_at: float | None = None
+    settings: dict[str, bool] = field(default_factory=lambda: dict(SETTINGS))
+
+    @property
+    def usable(self) -> bool:
+        return self.token_status == STATUS_OK
+
+    @property
+    def update_shipping_templates(self) -> bool:
+        return self.settings["update_shipping_templates"]
+
+    @property
+    def send_bcc(self) -> bool:
+        return self.settings["send_bcc"]
+
+    def as_dict(self) -> dict:
+        return {
+            "shop_id": self.shop_id, "shop_name": self.shop_name, "user_id": self.user_id,
+            "token_status": self.token_status, "auth_failed_reason": self.auth_failed_reason,
+            "expires_at": self.expires_at, "connected_at": self.connected_at,
+            "refreshed_at": self.refreshed_at, "last_poll_at": self.last_poll_at,
+            "settings": dict(self.settings),
+        }
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """The decrypted pair; only the token manager handles it. ``repr`` hides the secrets."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_at: float
+    version: int
+    token_status: str
+
+
+def check_shop_id(shop_id) -> int:
+    """A positive whole shop id, or ValueError with the reason."""
+    try:
+        value = int(str(shop_id).strip())
+    except (TypeError, ValueError):
+        raise ValueError(f"shop id must be a positive whole number, got {shop_id!r}") from None
+    if value < 1:
+        raise ValueError(f"shop id must be a positive whole number, got {shop_id!r}")
+    return value
+
+
+class ShopStore:
+    """Shops in Redis. ``redis``/``settings`` default to the process-wide ones."""
+
+    def __init__(self, redis=None, settings=None, *, prefix: str = "etsyflow"):
+        if redis is None:
+            from ..state import get_redis
+
+            redis = get_redis()
+        if settings is None:
+            from ..config import get_settings
+
+            settings = get_settings()
+        self.redis = redis
+        self.settings = settings
+        self.prefix = prefix
+        self._box: SecretBox | None = None
+        self._mark_failed = redis.register_script(_MARK_FAILED)
+
+    # -- keys ------------------------------------------------------------------------
+    @property
+    def shops_key(self) -> str:
+        return f"{self.prefix}:shops"
+
+    def shop_key(self, shop_id: int) -> str:
+        return f"{self.prefix}:shop:{int(shop_id)}"
+
+    def lock_key(self, shop_id: int) -> str:
+        return f"{self.prefix}:shop:{int(shop_id)}:refresh-lock"
+
+    def pending_key(self, state_digest: str) -> str:
+        return f"{self.prefix}:oauth:pending:{state_digest}"
+
+    @property
+    def box(self) -> SecretBox:
+        """The cipher; raises SecretKeyMissing when SECRET_KEY is not set."""
+        if self._box is None:
+            self._box = SecretBox(self.settings.secret_key)
+        return self._box
+
+    # -- what other parts use --------------------------------------------------------
+    def list_shops(self) -> list[Shop]:
+        ids = sorted(int(i) for i in self.redis.smembers(self.shops_key))
+        shops = [self.get(i) for i in ids]
+        return [s for s in shops if s is not None]
+
+    def get(self, shop_id) -> Shop | None:
+        shop_id = check_shop_id(shop_id)
+        raw = self.redis.hgetall(self.shop_key(shop_id))
+        if not raw:
+            return None
+        h = {k.decode(): v.decode() for k, v in raw.items()}
+        return Shop(
+            shop_id=shop_id,
+            shop_name=h.get("shop_name") or None,
+            user_id=_int(h.get("user_id")),
+            token_status=h.get("token_status", STATUS_OK),
+            auth_failed_reason=h.get("auth_failed_reason") or None,
+            expires_at=_float(h.get("expires_at")),
+            connected_at=_float(h.get("connected_at")),
+            refreshed_at=_float(h.get("refreshed_at")),
+            last_poll_at=_float(h.get("last_poll_at")),
+            settings={name: h.get(f"setting:{name}", "1" if default else "0") == "1"
+                      for name, default in SETTINGS.items()},
+        )
+
+    def require(self, shop_id) -> Shop:
+        shop = self.get(shop_id)
+        if shop is None:
+            raise ShopNotFound(check_shop_id(shop_id))
+        return shop
+
+    def is_usable(self, shop_id) -> bool:
+        """Connected, with tokens, not waiting to be reconnected."""
+        shop = self.get(shop_id)
+        return bool(shop and shop.usable and self.redis.hexists(self.shop_key(shop.shop_id), "refresh_token"))
+
+    def set_setting(self, shop_id, name: str, value: bool) -> Shop:
+        if name not in SETTINGS:
+            raise ValueError(f"unknown shop setting {name!r}; known: {', '.join(sorted(SETTINGS))}")
+        shop = self.require(shop_id)
+        self.redis.hset(self.shop_key(shop.shop_id), f"setting:{name}", "1" if value else "0")
+        return self.require(shop.shop_id)
+
+    def mark_polled(self, shop_id, at: float | None = None) -> None:
+        shop_id = check_shop_id(shop_id)
+        if self.redis.exists(self.shop_key(shop_id)):
+            self.redis.hset(self.shop_key(shop_id), "last_poll_at", repr(time.time() if at is None else at))
+
+    # -- credentials (token manager and OAuth only) -----------------------------------
+    def save_tokens(self, shop_id, access_token: str, refresh_token: str, expires_in: float, *,
+                    connected: bool = False, user_id: int | None = None, shop_name: str | None = None) -> int:
+        """Encrypt and store a token pair; returns the new token version.
+
+        ``connected=True`` (connect/complete/import) also clears an
+        ``auth_failed`` status and stamps ``connected_at``.
+        """
+        shop_id = check_shop_id(shop_id)
+        box = self.box  # before touching Redis: no key, nothing stored
+        key = self.shop_key(shop_id)
+        now = time.time()
+        fields = {
+            "access_token": box.encrypt(access_token, f"shop:{shop_id}:access_token"),
+            "refresh_token": box.encrypt(refresh_token, f"shop:{shop_id}:refresh_token"),
+            "expires_at": repr(now + float(expires_in)),
+            "refreshed_at": repr(now),
+        }
+        if connected:
+            fields.update({"token_status": STATUS_OK, "connected_at": repr(now)})
+            if user_id is not None:
+                fields["user_id"] = str(int(user_id))
+            if shop_name:
+                fields["shop_name"] = shop_name
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(key, mapping=fields)
+        if connected:
+            pipe.hdel(key, "auth_failed_reason", "auth_failed_at")
+        pipe.hincrby(key, "token_version", 1)
+        pipe.sadd(self.shops_key, shop_id)
+        result = pipe.execute()
+        return int(result[-2])
+
+    def load_tokens(self, shop_id) -> TokenRecord | None:
+        """The decrypted pair, or None when the shop has none. Raises DecryptError on a wrong key."""
+        shop_id = check_shop_id(shop_id)
+        values = self.redis.hmget(self.shop_key(shop_id), "access_token", "refresh_token", "expires_at",
+                                  "token_version", "token_status")
+        access, refresh, expires_at, version, status = values
+        if not access or not refresh:
+            return None
+        return TokenRecord(
+            access_token=self.box.decrypt(access, f"shop:{shop_id}:access_token"),
+            refresh_token=self.box.decrypt(refresh, f"shop:{shop_id}:refresh_token"),
+            expires_at=_float(expires_at and expires_at.decode()) or 0.0,
+            version=_int(version and version.decode()) or 0,
+            token_status=(status or b"ok").decode(),
+        )
+
+    def token_status(self, shop_id) -> tuple[str, str | None]:
+        status, reason = self.redis.hmget(self.shop_key(check_shop_id(shop_id)), "token_status", "auth_failed_reason")
+        return (status or b"ok").decode(), reason.decode() if reason else None
+
+    def mark_auth_failed(self, shop_id, reason: str) -> bool:
+        """Set ``auth_failed``; True only for the one caller that changed it (publishes the event)."""
+        shop_id = check_shop_id(shop_id)
+        changed = self._mark_failed(keys=[self.shop_key(shop_id)],
+                                    args=[STATUS_AUTH_FAILED, reason, repr(time.time())])
+        return int(changed) == 1
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+__all__ = ["Shop", "ShopStore", "ShopNotFound", "TokenRecord", "SETTINGS", "check_shop_id",
+           "DecryptError", "STATUS_OK", "STATUS_AUTH_FAILED"]
