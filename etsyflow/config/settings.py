@@ -51,6 +51,8 @@ class Settings:
     metrics_port: int | None = None
     max_event_bytes: int = 262144
     log_level: str = "INFO"
+    # Operator's extra carrier aliases (JSON or CSV), merged over etsyflow/fulfilment/carriers.json.
+    carriers_file: str | None = None
 
     # -- derived -------------------------------------------------------------
     @property
@@ -163,6 +165,7 @@ class Settings:
             metrics_port=integer("METRICS_PORT", None, 1),
             max_event_bytes=integer("MAX_EVENT_BYTES", 262144, 1024),
             log_level=level,
+            carriers_file=env.get("CARRIERS_FILE", "").strip() or None,
         )
         if problems:
             raise ConfigError(problems)

@@ -177,15 +177,37 @@ class OrdersPollTickSchema(_Data):
     mode = fields.String(load_default="incremental", validate=validate.OneOf(["incremental", "reconcile"]))
 
 
+def _tracking(value: str) -> None:
+    if value and not any(ch.isalnum() for ch in value):
+        raise ValidationError("a tracking number needs letters or digits")
+
+
 class OrderShippedSchema(_Data):
+    """One parcel of an order. ``tracking_number`` may be null or "" for an
+    untracked parcel: Etsy then marks the order shipped without tracking (and
+    refuses where it requires tracking: US orders over $10, shipments to India).
+    ``carrier`` is free text ("Royal Mail", "royalmail", "DHL Express"), mapped
+    to Etsy's carrier names by etsyflow.fulfilment.carriers."""
+
     shop_id = ShopId(required=True)
     receipt_id = StrictInteger(required=True, validate=validate.Range(min=1))
-    carrier = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    tracking_number = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    carrier = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    # Required as a key (a forgotten field is an upstream bug); null or "" is a deliberate
+    # untracked parcel.
+    tracking_number = fields.String(required=True, allow_none=True, validate=[validate.Length(max=100), _tracking],
+                                    error_messages={"required": "give the tracking number, or null for a parcel "
+                                                                "sent without tracking"})
     shipped_at = fields.String(load_default=None, allow_none=True, validate=_rfc3339)
     note_to_buyer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     # Beyond the contract: a parcel reference that tells parcels of one order apart.
     parcel_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
+
+    @validates_schema
+    def _carrier_with_tracking(self, data, **kwargs):
+        tracking = (data.get("tracking_number") or "").strip()
+        if tracking and not (data.get("carrier") or "").strip():
+            raise ValidationError("give the carrier of the tracking number (any spelling; "
+                                  "\"other\" when unknown)", "carrier")
 
 
 INBOUND_SCHEMAS: dict[str, type[Schema]] = {

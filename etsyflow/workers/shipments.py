@@ -1,17 +1,23 @@
-"""OrderShipped → Etsy receipt shipment (thin: filled in by the fulfilment work)."""
+"""OrderShipped → Etsy receipt shipment (``createReceiptShipment``), exactly once per parcel.
 
+Publishes ``ShipmentConfirmed`` when Etsy has the shipment (also for a parcel
+Etsy already had: ``already_recorded: true``), ``ShipmentRejected`` with a
+reason when Etsy refuses it. The exactly-once work lives in
+:mod:`etsyflow.fulfilment.sender`; the body mapping in
+:mod:`etsyflow.schemas.shipments`.
+"""
+
+from ..fulfilment.sender import ShipmentSender
 from ..messages import EventType
+from ..schemas.shipments import rejected_data
 from .base import Context, handles
 
 
 def _reject(event, data, reason):
-    return EventType.SHIPMENT_REJECTED, {"shop_id": data.get("shop_id"), "receipt_id": data.get("receipt_id"),
-                                         "reason": reason}
+    return EventType.SHIPMENT_REJECTED, rejected_data(data, reason)
 
 
 @handles(EventType.ORDER_SHIPPED, reject=_reject)
 def on_order_shipped(ctx: Context) -> None:
-    ctx.log.info("shipment received", receipt_id=ctx.data["receipt_id"])
-    ctx.emit(EventType.SHIPMENT_CONFIRMED, {"shop_id": ctx.shop_id, "receipt_id": ctx.data["receipt_id"],
-                                            "carrier": ctx.data["carrier"],
-                                            "tracking_number": ctx.data["tracking_number"]})
+    outcome = ShipmentSender(log=ctx.log).send(ctx.data, ctx.event.id)
+    ctx.emit(EventType.SHIPMENT_CONFIRMED, outcome.confirmed, key=outcome.ref)
