@@ -1,0 +1,11 @@
+"""A local stand-in for Etsy Open API v3: OAuth, shops, listings, receipts,
+rate limits and faults, with an admin interface under ``/_sandbox/``.
+
+``create_app(**config)`` gives the WSGI app; ``testing.run_sandbox`` runs one in
+a background thread; ``etsyflow sandbox`` serves one from the command line.
+"""
+
+from .app import Sandbox, create_app
+from .config import SandboxConfig
+
+__all__ = ["Sandbox", "SandboxConfig", "create_app"]

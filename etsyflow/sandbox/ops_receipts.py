@@ -1,0 +1,1 @@
+"""Receipts (orders): listing with Etsy's filters, one receipt, shipments."""

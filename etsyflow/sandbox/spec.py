@@ -1,0 +1,259 @@
+"""Etsy's OpenAPI document, loaded once, and request/response checks with openapi-core.
+
+The document is read from ``ETSY_OPENAPI_PATH`` or ``../shared/etsy/openapi.json``
+beside the repository; it is never copied into the project. Etsy's document
+has one systematic defect that openapi-core rejects: ``default: null`` on
+schemas that are not nullable (e.g. the ``min_created`` query parameter).
+Those defaults are dropped from the in-memory copy; that does not change
+which requests or responses are valid. Second, nullable enums (e.g.
+``item_weight_unit``) do not list null, which under OAS 3.0.3 would forbid the
+null Etsy really sends; null is added to those enums.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import threading
+from pathlib import Path
+
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+
+ETSY_SERVER = "https://openapi.etsy.com"
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def find_openapi_path(explicit: str | None = None) -> Path | None:
+    """Where Etsy's document is, or None: ``explicit``, ``$ETSY_OPENAPI_PATH``,
+    ``<repo>/../shared/etsy/openapi.json``, ``./../shared/etsy/openapi.json``."""
+    candidates = [explicit, os.environ.get("ETSY_OPENAPI_PATH"),
+                  _REPO_ROOT.parent / "shared" / "etsy" / "openapi.json",
+                  Path.cwd().parent / "shared" / "etsy" / "openapi.json"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def _sanitise(node):
+    if isinstance(node, dict):
+        if "default" in node and node["default"] is None and not node.get("nullable"):
+            del node["default"]
+        if node.get("nullable") and isinstance(node.get("enum"), list) and None not in node["enum"]:
+            node["enum"] = node["enum"] + [None]
+        for value in node.values():
+            _sanitise(value)
+    elif isinstance(node, list):
+        for value in node:
+            _sanitise(value)
+
+
+_cache: dict[str, dict] = {}
+_cache_lock = threading.Lock()
+
+
+def load_document(path: Path) -> dict:
+    """The parsed, sanitised document (cached per path; callers must not mutate it)."""
+    key = str(path)
+    with _cache_lock:
+        if key not in _cache:
+            with open(path, encoding="utf-8") as handle:
+                document = json.load(handle)
+            _sanitise(document)
+            document["servers"] = [{"url": ETSY_SERVER}]
+            _cache[key] = document
+        return _cache[key]
+
+
+class _Request:
+    """openapi-core request protocol over a werkzeug request, addressed as Etsy's server."""
+
+    def __init__(self, method: str, path: str, args, headers, body: bytes, content_type: str | None):
+        from openapi_core.datatypes import RequestParameters
+
+        self.host_url = ETSY_SERVER
+        self.path = path
+        self.method = method.lower()
+        self.body = body
+        self.content_type = content_type or "application/octet-stream"
+        self.parameters = RequestParameters(query=ImmutableMultiDict(args), header=Headers(headers), cookie={})
+
+    @property
+    def full_url_pattern(self) -> str:
+        return self.host_url + self.path
+
+
+class _Response:
+    def __init__(self, status: int, body: bytes, content_type: str, headers):
+        self.status_code = status
+        self.data = body
+        self.content_type = content_type
+        self.headers = Headers(headers)
+
+
+def describe(error: BaseException) -> str:
+    """One line naming what is wrong, from openapi-core's nested exceptions."""
+    parts = [str(error)]
+    cause = error.__cause__
+    seen = 0
+    while cause is not None and seen < 4:
+        schema_errors = getattr(cause, "schema_errors", None)
+        if schema_errors:
+            for schema_error in list(schema_errors)[:5]:
+                where = "/".join(str(p) for p in getattr(schema_error, "absolute_path", [])) or "body"
+                parts.append(f"{where}: {getattr(schema_error, 'message', schema_error)}")
+            break
+        if str(cause) and str(cause) not in parts:
+            parts.append(str(cause))
+        cause = cause.__cause__
+        seen += 1
+    return "; ".join(parts)
+
+
+class SpecChecker:
+    """Validates requests (and, optionally, responses) against Etsy's document.
+
+    Built once per document; ``check_request`` costs about 1–10 ms.
+    ``exact=True`` additionally forbids response fields the document does not name.
+    """
+
+    def __init__(self, path: Path, exact: bool = False):
+        from openapi_core import Config, OpenAPI
+
+        self.path = path
+        self.document = load_document(path)
+        config = Config(spec_validator_cls=None,
+                        additional_properties_default_policy="forbid" if exact else "allow")
+        # openapi-core may mutate caches inside the spec object: give it its own copy,
+        # without the oauth2 requirements it cannot check (the sandbox checks Bearer
+        # tokens itself; openapi-core would only warn on every call).
+        own = copy.deepcopy(self.document)
+        for item in own["paths"].values():
+            for operation in item.values():
+                if isinstance(operation, dict) and "security" in operation:
+                    operation["security"] = [{k: v for k, v in req.items() if k != "oauth2"}
+                                             for req in operation["security"]]
+        self.api = OpenAPI.from_dict(own, config=config)
+        self.operations = {}
+        for route, item in self.document["paths"].items():
+            for method, operation in item.items():
+                if isinstance(operation, dict) and "operationId" in operation:
+                    self.operations[operation["operationId"]] = (method.upper(), route, operation)
+
+    def check_request(self, method, path, args, headers, body, content_type, form=None, files=None) -> str | None:
+        """None when the request conforms, else a one-line reason.
+
+        openapi-core (0.23) does not cast multipart text parts to the declared
+        types (``rank=1`` fails as "not of type integer"), so multipart bodies
+        are cast and checked here against the operation's schema instead, and
+        openapi-core checks the rest of the request.
+        """
+        multipart = (content_type or "").startswith("multipart/form-data")
+        if multipart and form is not None:
+            reason = self._check_multipart(method, path, form, files or {})
+            if reason is not None:
+                return reason
+            body, content_type = None, None
+        request = _Request(method, path, args, headers, body, content_type)
+        try:
+            self.api.validate_request(request)
+        except Exception as error:  # openapi-core raises many unrelated classes
+            return describe(error)
+        return None
+
+    def _operation_for(self, method, path):
+        for route, item in self.document["paths"].items():
+            pattern = "^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(route)) + "$"
+            if re.match(pattern, path) and method.lower() in item:
+                return item[method.lower()]
+        return None
+
+    def _check_multipart(self, method, path, form, files) -> str | None:
+        from openapi_schema_validator import OAS30Validator
+
+        operation = self._operation_for(method, path)
+        content = ((operation or {}).get("requestBody") or {}).get("content", {})
+        schema = (content.get("multipart/form-data") or {}).get("schema")
+        if schema is None:
+            return f"Content for the following mimetype not found: multipart/form-data"
+        instance = {}
+        props = schema.get("properties", {})
+        for name, values in form.lists():
+            prop = props.get(name, {})
+            kind = prop.get("type")
+            try:
+                if kind == "array":
+                    item_kind = prop.get("items", {}).get("type")
+                    instance[name] = [_cast(v, item_kind) for v in values]
+                else:
+                    instance[name] = _cast(values[-1], kind)
+            except ValueError:
+                return f"Request body validation error: {name}: {values[-1]!r} is not of type {kind!r}"
+        for name in files:
+            prop = props.get(name)
+            if prop is None or prop.get("format") != "binary":
+                return f"Request body validation error: {name} is sent as a file but is not a binary field"
+        missing = [name for name in schema.get("required", []) if name not in instance and name not in files]
+        if missing:
+            return f"Request body validation error: missing required {', '.join(missing)}"
+        validator = OAS30Validator({k: v for k, v in schema.items() if k != "required"})
+        binary = {k for k, v in props.items() if v.get("format") == "binary"}
+        for error in validator.iter_errors({k: v for k, v in instance.items() if k not in binary}):
+            where = "/".join(str(p) for p in error.absolute_path) or "body"
+            return f"Request body validation error: {where}: {error.message}"
+        return None
+
+    def check_response(self, method, path, args, req_headers, req_body, req_content_type,
+                       status: int, body: bytes, content_type: str, headers) -> str | None:
+        """None when the response conforms (error answers: ``{"error": str}``), else a reason."""
+        if status >= 400 or status == 204:
+            if status == 204:
+                return None if not body else "204 answer has a body"
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                return f"{status} answer is not JSON"
+            if not isinstance(payload, dict) or not isinstance(payload.get("error"), str):
+                return f"{status} answer does not match ErrorSchema"
+            return None
+        request = _Request(method, path, args, req_headers, req_body, req_content_type)
+        response = _Response(status, body, content_type, headers)
+        try:
+            self.api.validate_response(request, response)
+        except Exception as error:
+            return describe(error)
+        return None
+
+
+_checkers: dict[tuple, SpecChecker] = {}
+
+
+def get_checker(path: Path, exact: bool = False) -> SpecChecker:
+    """A shared checker per (document, exact); building one takes a fraction of a second."""
+    key = (str(path), exact)
+    with _cache_lock:
+        checker = _checkers.get(key)
+    if checker is None:
+        checker = SpecChecker(path, exact=exact)
+        with _cache_lock:
+            checker = _checkers.setdefault(key, checker)
+    return checker
+
+
+def _cast(value: str, kind: str | None):
+    """A multipart text part as the type its schema declares (ValueError if it is not)."""
+    if kind == "integer":
+        return int(value)
+    if kind == "number":
+        return float(value)
+    if kind == "boolean":
+        lowered = value.strip().lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        raise ValueError(value)
+    return value
