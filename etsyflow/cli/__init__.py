@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "etsyflow.cli.shop",
     "etsyflow.cli.events",
     "etsyflow.cli.processes",
+    "etsyflow.cli.orders",
     "etsyflow.cli.sandbox",
     "etsyflow.cli.demo",
     "etsyflow.cli.ops",
