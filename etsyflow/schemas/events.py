@@ -69,8 +69,14 @@ class DeliveryTemplateReadySchema(_Data):
     title = fields.String(required=True, validate=validate.Length(min=1, max=140))
     origin_country_iso = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}$", error="must be a 2-letter ISO country code"))
     origin_postal_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
-    processing_min_days = StrictInteger(required=True, validate=validate.Range(min=1, max=90))
-    processing_max_days = StrictInteger(required=True, validate=validate.Range(min=1, max=90))
+    # Etsy's processing profile holds 1-10 days or 1-10 weeks: up to 70 days.
+    processing_min_days = StrictInteger(required=True, validate=validate.Range(
+        min=1, max=70, error="must be between 1 and 70 days (Etsy's processing time is at most 10 weeks)"))
+    processing_max_days = StrictInteger(required=True, validate=validate.Range(
+        min=1, max=70, error="must be between 1 and 70 days (Etsy's processing time is at most 10 weeks)"))
+    # Beyond the contract: Etsy's readiness state of the processing profile.
+    readiness_state = fields.String(load_default="ready_to_ship",
+                                    validate=validate.OneOf(["ready_to_ship", "made_to_order"]))
     destinations = fields.List(fields.Nested(DestinationSchema), required=True,
                                validate=validate.Length(min=1, max=100, error="needs between 1 and 100 destinations"))
 
@@ -78,6 +84,11 @@ class DeliveryTemplateReadySchema(_Data):
     def _processing(self, data, **kwargs):
         if data.get("processing_min_days", 0) > data.get("processing_max_days", 99):
             raise ValidationError("must not exceed processing_max_days", "processing_min_days")
+        targets = [d.get("country_iso") or f"region {d.get('region')}" for d in data.get("destinations") or []]
+        repeated = sorted({t for t in targets if targets.count(t) > 1})
+        if repeated:
+            raise ValidationError(f"each destination may appear once; repeated: {', '.join(repeated)}",
+                                  "destinations")
 
 
 class ImageSchema(_Data):

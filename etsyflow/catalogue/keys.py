@@ -1,0 +1,77 @@
+"""Every Redis key the catalogue writes (prefix ``etsyflow``), in one place.
+
+=============================================  ======  ==================================================
+key                                            type    holds
+=============================================  ======  ==================================================
+``etsyflow:tpl:<shop>:<template_id>``          HASH    shipping_profile_id, readiness_state_id,
+                                                       destinations (JSON key → destination id),
+                                                       fingerprint, status (creating/linked), intent_at
+``etsyflow:tpl-profile:<shop>:<profile_id>``   STRING  template_id owning an Etsy shipping profile
+``etsyflow:listing:<shop>:<product_id>``       HASH    listing_id, status (creating/linked), state,
+                                                       fp:fields / fp:properties (fingerprints),
+                                                       images (JSON [{key, id}]), image_intent,
+                                                       inventory (JSON: the matrix Etsy holds),
+                                                       properties (JSON), template_id, desired_state,
+                                                       held (JSON: matrix waiting for stock),
+                                                       stock_inactive, create_form_fp, intent_at
+``etsyflow:listing-owner:<shop>:<listing_id>`` STRING  product_id that owns an Etsy listing (claim)
+``etsyflow:sku:<shop>``                        HASH    sku → JSON {listing_id, product_id}
+``etsyflow:taxonomy-props:<taxonomy_id>``      STRING  JSON properties of a category (TTL)
+``etsyflow:return-policy:<shop>``              STRING  return_policy_id used for new listings (TTL)
+``etsyflow:shop-country:<shop>``               STRING  the shop's country (TTL)
+``etsyflow:lock:listing:<shop>:<product_id>``  STRING  per-product lock (redis-py Lock)
+``etsyflow:lock:tpl:<shop>:<template_id>``     STRING  per-template lock
+``etsyflow:lock:shop-setup:<shop>``            STRING  per-shop lock (return policy find-or-create)
+=============================================  ======  ==================================================
+
+Upstream ids can hold any character; they are used as given (Redis keys are
+binary safe) after the shop id, which is always an integer.
+"""
+
+from __future__ import annotations
+
+P = "etsyflow"
+
+
+def template(shop_id: int, template_id: str) -> str:
+    return f"{P}:tpl:{int(shop_id)}:{template_id}"
+
+
+def profile_owner(shop_id: int, profile_id: int) -> str:
+    return f"{P}:tpl-profile:{int(shop_id)}:{int(profile_id)}"
+
+
+def listing(shop_id: int, product_id: str) -> str:
+    return f"{P}:listing:{int(shop_id)}:{product_id}"
+
+
+def listing_owner(shop_id: int, listing_id: int) -> str:
+    return f"{P}:listing-owner:{int(shop_id)}:{int(listing_id)}"
+
+
+def sku_index(shop_id: int) -> str:
+    return f"{P}:sku:{int(shop_id)}"
+
+
+def taxonomy_properties(taxonomy_id: int) -> str:
+    return f"{P}:taxonomy-props:{int(taxonomy_id)}"
+
+
+def return_policy(shop_id: int) -> str:
+    return f"{P}:return-policy:{int(shop_id)}"
+
+
+def shop_country(shop_id: int) -> str:
+    return f"{P}:shop-country:{int(shop_id)}"
+
+
+def listing_lock(shop_id: int, product_id: str) -> str:
+    return f"{P}:lock:listing:{int(shop_id)}:{product_id}"
+
+
+def template_lock(shop_id: int, template_id: str) -> str:
+    return f"{P}:lock:tpl:{int(shop_id)}:{template_id}"
+
+
+def shop_setup_lock(shop_id: int) -> str:
+    return f"{P}:lock:shop-setup:{int(shop_id)}"

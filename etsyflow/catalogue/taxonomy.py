@@ -1,0 +1,31 @@
+"""Category properties (``getPropertiesByTaxonomyId``), cached in Redis.
+
+Etsy's taxonomy changes rarely and is the same for every shop: one call per
+category per :data:`TTL_SECONDS` serves every listing of every shop.
+"""
+
+from __future__ import annotations
+
+import json
+
+from . import keys
+
+#: How long a category's properties are reused (seconds).
+TTL_SECONDS = 24 * 3600
+
+
+def properties(client, redis, taxonomy_id: int) -> list[dict]:
+    """The category's ``TaxonomyNodeProperty`` list (cached)."""
+    key = keys.taxonomy_properties(taxonomy_id)
+    raw = redis.get(key)
+    if raw:
+        return json.loads(raw)
+    answer = client.get_properties_by_taxonomy_id(int(taxonomy_id)) or {}
+    results = answer.get("results") if isinstance(answer, dict) else answer
+    results = list(results or [])
+    redis.set(key, json.dumps(results), ex=TTL_SECONDS)
+    return results
+
+
+def forget(redis, taxonomy_id: int) -> None:
+    redis.delete(keys.taxonomy_properties(taxonomy_id))
