@@ -9,7 +9,9 @@ order they are listed:
 ``shipped``         the receipt is now marked shipped (by etsyflow or elsewhere,
                     e.g. in Etsy's own shop manager)
 ``tracking_added``  a shipment with a tracking number the order did not have
-``shipment_changed``shipments changed otherwise (ship-date edit, carrier fix)
+``shipment_changed``shipments changed otherwise (carrier fix, notification time)
+``ship_date_changed``the expected or actual ship date of an item moved (Etsy does
+                    not bump the modification time for it, #232: a reconcile finds it)
 ``canceled``        the order was canceled
 ``uncanceled``      a canceled order is active again
 ``refunded``        a new refund (the order ``status`` tells full or partial)
@@ -51,6 +53,8 @@ def classify(before: Mapping, after: Mapping) -> list[str]:
         changes.append("tracking_added")
     elif before.get("shipments") != after.get("shipments"):
         changes.append("shipment_changed")
+    if before.get("ship_dates") != after.get("ship_dates") and not {"shipped", "tracking_added"} & set(changes):
+        changes.append("ship_date_changed")
     old_status, new_status = before.get("status"), after.get("status")
     if new_status == CANCELED and old_status != CANCELED:
         changes.append("canceled")

@@ -15,7 +15,8 @@ Everything here is pure: no I/O, no clock. Facts it follows (NOTES.md):
 ``order`` beyond the contract (additive, documented in the README):
 ``is_paid``, ``is_shipped``, ``is_gift``, ``gift_sender``, ``refunds[]``
 (``amount``, ``created_at``, ``reason``, ``status``), ``refunded_total``,
-``totals.vat`` and ``totals.gift_wrap``, ``items[].shipping_cost``.
+``totals.vat`` and ``totals.gift_wrap``, ``items[].shipping_cost``,
+``items[].expected_ship_date`` and ``items[].shipped_at``.
 
 Totals: ``subtotal`` is Etsy's ``total_price`` (items before discounts),
 ``discount`` Etsy's ``discount_amt``, ``tax`` Etsy's ``total_tax_cost``,
@@ -150,6 +151,8 @@ def _item(transaction: Mapping, index: int) -> dict:
         "shipping_cost": _money(transaction.get("shipping_cost"), f"transactions[{index}].shipping_cost"),
         "variations": variations,
         "personalization": personalization,
+        "expected_ship_date": rfc3339(transaction.get("expected_ship_date")),
+        "shipped_at": rfc3339(transaction.get("shipped_timestamp")),
     }
 
 
@@ -273,7 +276,10 @@ def snapshot(order: Mapping) -> dict:
         "refunds": len(order.get("refunds") or []),
         "address": _digest(order.get("shipping_address"), 12),
         "buyer": _digest(order.get("buyer"), 12),
-        "items": _digest(order.get("items") or [], 12),
+        "items": _digest([{k: v for k, v in i.items() if k not in ("expected_ship_date", "shipped_at")}
+                          for i in order.get("items") or []], 12),
+        "ship_dates": _digest([[i.get("expected_ship_date"), i.get("shipped_at")] for i in order.get("items") or []],
+                              12),
         "totals": _digest(order.get("totals"), 12),
         "messages": _digest([order.get("gift_message"), order.get("buyer_message"), order.get("gift_sender"),
                              order.get("is_gift")], 12),

@@ -45,6 +45,13 @@ def test_ship_date_edit_is_a_shipment_change_not_new_tracking():
     assert changes(shipped, moved) == ["shipment_changed"]
 
 
+def test_expected_ship_date_edit():
+    from .etsy_shapes import transaction
+
+    moved = edited(BASE, transactions=[transaction(expected_ship_date=1764800000)])
+    assert changes(BASE, moved) == ["ship_date_changed"]
+
+
 def test_second_parcel_adds_tracking():
     shipped = edited(BASE, is_shipped=True, status="completed", shipments=[SHIPMENT])
     two = edited(shipped, shipments=[SHIPMENT, dict(SHIPMENT, receipt_shipping_id=2, tracking_code="JJD999")])

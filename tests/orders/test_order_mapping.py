@@ -41,7 +41,8 @@ def test_full_order():
     assert item == {"transaction_id": 4100000001, "listing_id": 1500000001, "product_id": 9000000001,
                     "sku": "MUG-BLUE-L", "title": "Blue mug", "quantity": 2, "unit_price": "12.50",
                     "shipping_cost": "0.00", "variations": [{"name": "Colour", "value": "Blue"}],
-                    "personalization": "For Anna"}
+                    "personalization": "For Anna", "expected_ship_date": "2025-12-01T12:00:00Z",
+                    "shipped_at": None}
     assert order["gift_message"] == "Happy birthday" and order["gift_sender"] == "Ben" and order["is_gift"]
     assert order["buyer_message"] == "Please wrap it"
     assert order["shipments"] == [] and order["refunds"] == [] and order["refunded_total"] == "0.00"
