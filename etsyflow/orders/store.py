@@ -156,6 +156,7 @@ class OrderState:
         previous = self.redis.hget(key, f"{mode}_calls_avg")
         average = float(calls) if previous is None else (
             EWMA_WEIGHT * calls + (1 - EWMA_WEIGHT) * float(previous))
+        self.redis.hincrby(key, f"{mode}_polls", 1)
         self.redis.hset(key, mapping={
             f"last_{mode}_at": repr(at), f"last_{mode}_calls": calls, f"last_{mode}_downloaded": downloaded,
             f"last_{mode}_updated": updated, f"last_{mode}_seconds": round(seconds, 3),
