@@ -11,6 +11,8 @@ import pytest
 
 from etsyflow.sandbox.config import DEFAULT_WEBHOOK_SECRET
 
+from ..conftest import TEST_SECRET_KEY  # noqa: F401  (re-exported for the subprocess tests)
+
 
 @dataclass
 class Shop:
