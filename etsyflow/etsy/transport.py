@@ -80,11 +80,13 @@ class Transport:
         return self.settings.etsy_api_url.rstrip("/") + path
 
     def api_key_header(self, operation: str) -> str:
-        value = self.settings.api_key_header
-        if not value:
+        if not self.settings.etsy_keystring:
             raise PermanentError("ETSY_KEYSTRING is not set: every Etsy call needs the app's keystring "
                                  "and shared secret (x-api-key)", operation=operation)
-        return value
+        if not self.settings.etsy_shared_secret:
+            raise PermanentError("ETSY_SHARED_SECRET is not set: Etsy rejects x-api-key without it "
+                                 "(KEYSTRING:SHARED_SECRET, since 2026-02-09)", operation=operation)
+        return self.settings.api_key_header
 
     def send(self, operation: str, method: str, path: str, *, bearer: str | None = None,
              token_endpoint: bool = False, passthrough: tuple[int, ...] = (), **kwargs: Any) -> requests.Response:

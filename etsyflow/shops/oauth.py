@@ -74,7 +74,7 @@ def connect(shop_id, *, store: ShopStore | None = None) -> LoginLink:
     shop_id = check_shop_id(shop_id)
     store = store or ShopStore()
     settings = store.settings
-    _require(settings, "ETSY_KEYSTRING", "ETSY_REDIRECT_URI", "SECRET_KEY")
+    _require(settings, "ETSY_KEYSTRING", "ETSY_SHARED_SECRET", "ETSY_REDIRECT_URI", "SECRET_KEY")
     verifier = new_code_verifier()
     state = secrets.token_urlsafe(24)
     pending = json.dumps({"shop_id": shop_id, "verifier": verifier,
@@ -90,7 +90,7 @@ def complete(redirect_url: str, *, store: ShopStore | None = None, session=None)
     """Finish OAuth with the URL Etsy redirected the seller to (``?code=…&state=…``)."""
     store = store or ShopStore()
     settings = store.settings
-    _require(settings, "ETSY_KEYSTRING", "SECRET_KEY")
+    _require(settings, "ETSY_KEYSTRING", "ETSY_SHARED_SECRET", "SECRET_KEY")
     query = parse_qs(urlparse((redirect_url or "").strip()).query)
     first = {k: v[0] for k, v in query.items() if v}
     state = first.get("state")
@@ -132,7 +132,7 @@ def import_tokens(shop_id, access_token: str, refresh_token: str, *, store: Shop
     """
     shop_id = check_shop_id(shop_id)
     store = store or ShopStore()
-    _require(store.settings, "ETSY_KEYSTRING", "SECRET_KEY")
+    _require(store.settings, "ETSY_KEYSTRING", "ETSY_SHARED_SECRET", "SECRET_KEY")
     access_token, refresh_token = _token_arg("access token", access_token), _token_arg("refresh token", refresh_token)
     transport = _transport(store, session, shop_id)
     return _verify_and_store(store, shop_id, TokenGrant(access_token, refresh_token, 3600.0), transport, session)
@@ -148,7 +148,7 @@ def import_legacy(shop_id, oauth_token: str, oauth_token_secret: str, *, store: 
     """
     shop_id = check_shop_id(shop_id)
     store = store or ShopStore()
-    _require(store.settings, "ETSY_KEYSTRING", "SECRET_KEY")
+    _require(store.settings, "ETSY_KEYSTRING", "ETSY_SHARED_SECRET", "SECRET_KEY")
     oauth_token = _token_arg("OAuth 1.0 token", oauth_token)
     _token_arg("OAuth 1.0 token secret", oauth_token_secret)
     transport = _transport(store, session, shop_id)

@@ -248,3 +248,12 @@ def adapter_session(adapter):
     session = requests.Session()
     session.mount("https://", adapter)
     return session
+
+
+def test_without_the_shared_secret_nothing_is_sent(etsy):
+    _, adapter, store = etsy
+    settings = SETTINGS.with_overrides(etsy_shared_secret=None)
+    client = EtsyClient(SHOP, settings, store.redis, adapter_session(adapter), store=ShopStore(store.redis, settings))
+    with pytest.raises(PermanentError, match="ETSY_SHARED_SECRET is not set"):
+        client.get_me()
+    assert adapter.sent == []
