@@ -21,7 +21,7 @@ def sandbox_server():
 
 @pytest.fixture
 def sandbox(sandbox_server):
-    sandbox_server.admin.reset()
+    sandbox_server.admin.reset(keep_config=False)
     sandbox_server.admin.config(rate_per_second=1000, rate_per_day=1_000_000, strict=True, check_responses=True,
                                 access_token_ttl_seconds=3600)
     yield sandbox_server
