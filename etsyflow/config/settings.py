@@ -53,6 +53,9 @@ class Settings:
     log_level: str = "INFO"
     # Operator's extra carrier aliases (JSON or CSV), merged over etsyflow/fulfilment/carriers.json.
     carriers_file: str | None = None
+    # After a shipment write whose outcome is unknown (timeout), how long Etsy is given to show it
+    # before it is written again (seconds).
+    shipment_settle_seconds: float = 10.0
 
     # -- derived -------------------------------------------------------------
     @property
@@ -166,6 +169,7 @@ class Settings:
             max_event_bytes=integer("MAX_EVENT_BYTES", 262144, 1024),
             log_level=level,
             carriers_file=env.get("CARRIERS_FILE", "").strip() or None,
+            shipment_settle_seconds=number("SHIPMENT_SETTLE_SECONDS", 10.0, 0.0),
         )
         if problems:
             raise ConfigError(problems)

@@ -13,7 +13,7 @@ a shipment and e-mails the buyer, so "exactly once per parcel" is built here:
    connection, worker killed);
 4. a write whose outcome is unknown (record *pending*) and no shipment on the
    receipt yet: wait until :data:`SETTLE_SECONDS` after that attempt ended
-   (Dramatiq retries the message with that delay) before writing again, so a
+   (``SHIPMENT_SETTLE_SECONDS``; Dramatiq retries the message with that delay) before writing again, so a
    slow Etsy that applies late is seen first;
 5. write once (``createReceiptShipment`` with a single attempt: the client's
    in-call retries are off for this call, a retry always starts again at 1).
@@ -36,7 +36,8 @@ from .carriers import normalise_tracking, resolve_carrier
 from .ledger import ParcelBusy, ParcelLedger, parcel_ref
 
 #: After a write whose outcome is unknown, how long Etsy is given to show it
-#: on the receipt before we write again (seconds, from the end of that attempt).
+#: on the receipt before we write again (seconds, from the end of that attempt);
+#: the setting SHIPMENT_SETTLE_SECONDS overrides it.
 SETTLE_SECONDS = 10.0
 #: Worst case (seconds) a single write can take beyond ETSY_TIMEOUT_SECONDS:
 #: the rate limiter's bounded wait for a slot.
@@ -57,7 +58,7 @@ class ShipmentSender:
     (one attempt); both default to :class:`~etsyflow.etsy.client.EtsyClient` for the shop."""
 
     def __init__(self, *, settings=None, ledger: ParcelLedger | None = None, store=None,
-                 client_factory=None, settle_seconds: float = SETTLE_SECONDS, log=None):
+                 client_factory=None, settle_seconds: float | None = None, log=None):
         if settings is None:
             from ..config import get_settings
 
@@ -66,7 +67,9 @@ class ShipmentSender:
         self.ledger = ledger or ParcelLedger()
         self._store = store
         self._client_factory = client_factory or _default_clients
-        self.settle_seconds = settle_seconds
+        if settle_seconds is None:
+            settle_seconds = getattr(settings, "shipment_settle_seconds", SETTLE_SECONDS)
+        self.settle_seconds = float(settle_seconds)
         if log is None:
             from ..config.logging import get_logger
 

@@ -209,7 +209,7 @@ class OrderShippedSchema(_Data):
                                     error_messages={"required": "give the tracking number, or null for a parcel "
                                                                 "sent without tracking"})
     shipped_at = fields.String(load_default=None, allow_none=True, validate=_rfc3339)
-    note_to_buyer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    note_to_buyer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
     # Beyond the contract: a parcel reference that tells parcels of one order apart.
     parcel_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=255))
 

@@ -20,6 +20,9 @@ from ..fulfilment.carriers import CarrierChoice, clean_tracking, normalise_track
 
 #: Etsy receipt statuses after which no shipment can be added.
 CLOSED_STATUSES = {"canceled", "cancelled"}
+#: Longest ``note_to_buyer`` sent (characters). Etsy documents no bound; 500 is
+#: what the sandbox enforces and what OrderShipped accepts.
+NOTE_MAX = 500
 
 
 def ship_date(shipped_at: str | None) -> str | None:
@@ -50,8 +53,14 @@ def fallback_note(choice: CarrierChoice, tracking: str | None) -> str | None:
 
 
 def note_to_buyer(upstream_note: str | None, choice: CarrierChoice, tracking: str | None) -> str | None:
-    parts = [p for p in ((upstream_note or "").strip(), fallback_note(choice, tracking)) if p]
-    return "\n\n".join(parts) or None
+    """The upstream's note, then the fallback line; the upstream's part is shortened
+    (with "…") when both would exceed :data:`NOTE_MAX`: the tracking line always fits."""
+    note = (upstream_note or "").strip()
+    extra = fallback_note(choice, tracking)
+    if extra and note and len(note) + 2 + len(extra) > NOTE_MAX:
+        note = note[:max(0, NOTE_MAX - 2 - len(extra) - 1)].rstrip() + "…"
+    parts = [p for p in (note, extra) if p]
+    return "\n\n".join(parts)[:NOTE_MAX] or None
 
 
 def shipment_request(data: dict, choice: CarrierChoice, *, send_bcc: bool) -> dict:

@@ -87,6 +87,7 @@ def test_rejected_data_has_the_contract_fields_and_the_parcel():
     ({"tracking_number": "1Z999", "carrier": None}, "carrier"),
     ({"tracking_number": "--- ---"}, "tracking_number"),
     ({"tracking_number": "X" * 101}, "tracking_number"),
+    ({"note_to_buyer": "n" * 501}, "note_to_buyer"),
     ({"receipt_id": 0}, "receipt_id"),
     ({"shipped_at": "last tuesday"}, "shipped_at"),
 ])
@@ -100,3 +101,11 @@ def test_schema_needs_the_tracking_key_but_allows_an_untracked_parcel():
     assert "null for a parcel sent without tracking" in OrderShippedSchema().validate(data)["tracking_number"][0]
     assert OrderShippedSchema().validate(dict(data, tracking_number=None, carrier=None)) == {}
     assert OrderShippedSchema().validate(dict(data, tracking_number="")) == {}
+
+
+def test_a_long_note_is_shortened_so_the_tracking_line_still_fits():
+    body = body_for(carrier="Courier Express", note_to_buyer="x" * 500)
+    note = body["note_to_buyer"]
+    assert len(note) <= 500
+    assert note.endswith("Shipped with Courier Express, tracking number JC243137885GB.")
+    assert note.startswith("xxx") and "…" in note
