@@ -99,3 +99,16 @@ def polls_done(shop_id, mode="incremental"):
 
 def orders(tail, kind="OrderDownloaded", shop_id=None):
     return [e for e in tail.of_type(kind) if shop_id is None or e["data"]["shop_id"] == shop_id]
+
+
+def poll_now(shop_id, mode=None, timeout=30.0):
+    """Publish a tick for the shop and wait until that poll has finished (recorded, lock free)."""
+    from etsyflow.orders.store import OrderState
+
+    state = OrderState(shop_id)
+    kind = mode or "incremental"
+    wait_until(lambda: not state.is_locked(), timeout, what="the running poll to end")
+    before = polls_done(shop_id, kind)
+    tick(shop_id, mode)
+    wait_until(lambda: polls_done(shop_id, kind) > before and not state.is_locked(), timeout,
+               what=f"the {kind} poll")

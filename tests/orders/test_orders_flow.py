@@ -5,7 +5,7 @@ import pytest
 from etsyflow.orders.store import OrderState
 from etsyflow.schemas.orders import OrderSchema
 
-from .conftest import drain, orders, polls_done, tick, wait_until
+from .conftest import drain, orders, poll_now, tick
 
 pytestmark = pytest.mark.integration
 
@@ -34,11 +34,9 @@ def test_250_new_receipts_arrive_as_250_orders_in_3_calls(shop, tail, runtime):
 
 def test_idle_tick_is_one_call_and_no_event(shop, tail, runtime):
     shop.bulk(5)
-    tick(shop.shop_id)
-    tail.wait_for("OrderDownloaded", count=5, timeout=20)
+    poll_now(shop.shop_id)
     shop.admin.clear_calls()
-    tick(shop.shop_id)
-    wait_until(lambda: polls_done(shop.shop_id) == 2, what="the second poll")
+    poll_now(shop.shop_id)
     drain(tail)
     assert len(shop.list_calls()) == 1
     assert len(orders(tail)) == 5 and orders(tail, "OrderUpdated") == []
@@ -64,32 +62,34 @@ def test_receipt_on_the_cursor_boundary_is_neither_lost_nor_doubled(shop, tail, 
 
     second = int(time.time()) - 30
     [first] = shop.bulk(1, created_start=second)
-    tick(shop.shop_id)
-    tail.wait_for("OrderDownloaded", count=1, timeout=20)
+    poll_now(shop.shop_id)
     assert OrderState(shop.shop_id).cursor() == second
     [late] = shop.bulk(1, created_start=second)  # modified in the cursor's very second, seen only now
-    tick(shop.shop_id)
-    wait_until(lambda: polls_done(shop.shop_id) == 2, what="the second poll")
+    poll_now(shop.shop_id)
     drain(tail)
     assert [e["data"]["order"]["receipt_id"] for e in orders(tail)] == [first, late]
 
 
 def test_changes_become_order_updated(shop, tail, runtime):
-    [shipped, canceled, refunded, rescheduled, paid_later] = shop.bulk(4) + [shop.order(was_paid=False)]
-    tick(shop.shop_id)
-    tail.wait_for("OrderDownloaded", count=5, timeout=20)
+    import time
+
+    # Orders from an hour ago (outside the 120 s overlap), and a recent one that moves the cursor on.
+    older = shop.bulk(4, created_start=int(time.time()) - 3600, step_seconds=1)
+    [shipped, canceled, refunded, rescheduled, paid_later] = older + [shop.order(was_paid=False)]
+    poll_now(shop.shop_id)
     shop.act(shipped, "ship", carrier_name="dhl", tracking_code="JJD0001")
     shop.act(paid_later, "pay")
-    tick(shop.shop_id)
-    tail.wait_for("OrderUpdated", count=2, timeout=20)
+    poll_now(shop.shop_id)
+    drain(tail)
+    assert len(orders(tail, "OrderUpdated")) == 2
     # Etsy: refunds and ship-date edits keep updated_timestamp; canceled receipts leave the list.
     shop.act(canceled, "cancel")
     shop.act(refunded, "refund", amount="3.00", reason="scratched")
     shop.act(rescheduled, "ship-date", ship_date="2030-01-15")
-    tick(shop.shop_id)
-    wait_until(lambda: polls_done(shop.shop_id) == 3, what="the third poll")
-    tick(shop.shop_id, mode="reconcile")
-    tail.wait_for("OrderUpdated", count=5, timeout=20)
+    poll_now(shop.shop_id)
+    drain(tail)
+    assert len(orders(tail, "OrderUpdated")) == 2  # the incremental poll cannot see these
+    poll_now(shop.shop_id, mode="reconcile")
     drain(tail)
     updates = {e["data"]["order"]["receipt_id"]: e["data"] for e in orders(tail, "OrderUpdated")}
     assert updates[shipped]["changes"] == ["shipped", "tracking_added"]
