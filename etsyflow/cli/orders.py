@@ -51,6 +51,9 @@ def webhooks(port: int, host: str) -> None:
     """Receive Etsy's signed ORDER_PAID notifications on POST /webhooks/etsy and poll that shop at once."""
     from ..webhooks import PATH, create_app, serve
 
+    if get_settings().embedded:
+        raise click.ClickException("the webhook receiver needs REDIS_URL (it publishes to the shared bus): "
+                                   "with the embedded in-memory parts only `etsyflow demo` can run")
     try:
         app = create_app()
     except ValueError as error:

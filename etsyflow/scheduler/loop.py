@@ -143,9 +143,9 @@ class Scheduler:
     # -- one round ----------------------------------------------------------------------------
     def run_once(self) -> list[CloudEvent]:
         """Publish every tick that is due now; returns them."""
-        now = self.clock()
-        if self._plan is None or now - self._planned_at >= REPLAN_SECONDS:
+        if self._plan is None or self.clock() - self._planned_at >= REPLAN_SECONDS:
             self.replan()
+        now = self.clock()  # after replanning: shops it just added are due at its "now"
         claimed = self._claim(keys=[self.due_key],
                               args=[repr(now), repr(self._plan.poll_interval), repr(self._plan.reconcile_interval)])
         sent = []
