@@ -53,6 +53,10 @@ def fan_out(event: CloudEvent, mode: str, emit) -> list[int]:
     """Publish one tick per connected, usable shop; returns their ids."""
     from ..shops.store import ShopStore
 
+    age = tick_age_seconds(event)
+    if age > stale_after_seconds(mode):
+        log.info("stale poll tick dropped; a newer one has been sent", mode=mode, age_seconds=round(age, 1))
+        return []
     store = ShopStore()
     shop_ids = []
     for shop in store.list_shops():
@@ -91,6 +95,7 @@ def poll_shop(event: CloudEvent, shop_id: int, mode: str = INCREMENTAL, *, clien
     if not store.is_usable(shop_id):
         log.info("shop waits to be reconnected; poll tick dropped", shop_id=shop_id, mode=mode)
         return []
+    client = client or EtsyClient(shop_id)  # before the lock: nothing between taking and the try below
     state = OrderState(shop_id)
     if not state.acquire(config.lock_ttl_seconds):
         state.ask_again(mode, config.lock_ttl_seconds)
@@ -99,7 +104,9 @@ def poll_shop(event: CloudEvent, shop_id: int, mode: str = INCREMENTAL, *, clien
             log.info("shop is being polled; tick dropped (the running poll goes once more)",
                      shop_id=shop_id, mode=mode)
             return []
-    client = client or EtsyClient(shop_id)
+        pending = state.take_again()  # we poll now, after every note left so far: they are answered
+    else:
+        pending = []
 
     def publish_one(out: CloudEvent) -> None:
         publish(out)
@@ -108,7 +115,7 @@ def poll_shop(event: CloudEvent, shop_id: int, mode: str = INCREMENTAL, *, clien
 
     poller = Poller(shop_id, client, state, config, publish=publish_one, cause=event)
     results: list[PollResult] = []
-    modes = [mode]
+    modes = [mode] + [m for m in pending if m != mode]
     for round_no in range(1 + MAX_EXTRA_PASSES):
         try:
             for current in modes:
