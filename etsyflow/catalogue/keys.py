@@ -21,7 +21,7 @@ key                                            type    holds
 ``etsyflow:shop-country:<shop>``               STRING  the shop's country (TTL)
 ``etsyflow:lock:listing:<shop>:<product_id>``  STRING  per-product lock (redis-py Lock)
 ``etsyflow:lock:tpl:<shop>:<template_id>``     STRING  per-template lock
-``etsyflow:lock:shop-setup:<shop>``            STRING  per-shop lock (return policy find-or-create)
+``<cache key>:fill``                            STRING  one worker fills a cache at a time
 =============================================  ======  ==================================================
 
 Upstream ids can hold any character; they are used as given (Redis keys are
@@ -72,6 +72,3 @@ def listing_lock(shop_id: int, product_id: str) -> str:
 def template_lock(shop_id: int, template_id: str) -> str:
     return f"{P}:lock:tpl:{int(shop_id)}:{template_id}"
 
-
-def shop_setup_lock(shop_id: int) -> str:
-    return f"{P}:lock:shop-setup:{int(shop_id)}"

@@ -1,10 +1,12 @@
 """Shop-level things a listing needs: the shop's country and a return policy where Etsy requires one.
 
 Etsy requires a ``return_policy_id`` on active physical listings except for
-shops based in the EU. etsyflow uses one of the shop's own return policies
-(the lowest id); a shop that has none gets one created: returns and
-exchanges accepted within 30 days (:data:`DEFAULT_RETURN_POLICY`). Both
-answers are cached in Redis for :data:`TTL_SECONDS`.
+shops based in the EU. etsyflow gives every new listing one of the shop's
+own return policies (the lowest id; Etsy accepts one from EU shops too). A
+shop that has none gets one created — returns and exchanges accepted within
+30 days (:data:`DEFAULT_RETURN_POLICY`) — unless it is based in the EU
+(``getShop``), where Etsy does not require one. Answers are cached in Redis
+for :data:`TTL_SECONDS`, filled by one worker at a time.
 """
 
 from __future__ import annotations
@@ -22,37 +24,41 @@ def _s(value):
 
 def country(client, redis, shop_id: int) -> str | None:
     """The shop's country (``shop_location_country_iso``), cached."""
-    key = keys.shop_country(shop_id)
-    cached = _s(redis.get(key))
-    if cached is not None:
-        return cached or None
-    shop = client.get_shop() or {}
-    value = shop.get("shop_location_country_iso") or shop.get("shipping_from_country_iso") or ""
-    redis.set(key, value, ex=TTL_SECONDS)
-    return value or None
+    def fill() -> str:
+        shop = client.get_shop() or {}
+        return shop.get("shop_location_country_iso") or shop.get("shipping_from_country_iso") or ""
 
-
-def needs_return_policy(client, redis, shop_id: int) -> bool:
-    return country(client, redis, shop_id) not in EU
+    return single_flight(redis, keys.shop_country(shop_id), fill, ttl_seconds=TTL_SECONDS) or None
 
 
 def return_policy_id(client, once, redis, shop_id: int) -> int | None:
-    """A return policy for new listings where Etsy requires one, else None."""
-    if not needs_return_policy(client, redis, shop_id):
-        return None
+    """The return policy new listings get: the shop's own (lowest id); a new one where Etsy
+    requires one and the shop has none; None for an EU shop without one. Cached."""
     key = keys.return_policy(shop_id)
-    cached = _s(redis.get(key))
-    if cached:
-        return int(cached)
-    with locks.held(redis, keys.shop_setup_lock(shop_id), lease_seconds=120, wait_seconds=60):
-        cached = _s(redis.get(key))
-        if cached:
-            return int(cached)
+
+    def fill() -> str:
         answer = client.get_shop_return_policies() or {}
         policies = sorted(answer.get("results") or [], key=lambda p: int(p["return_policy_id"]))
         if policies:
-            policy_id = int(policies[0]["return_policy_id"])
-        else:
-            policy_id = int(once.create_shop_return_policy(DEFAULT_RETURN_POLICY)["return_policy_id"])
-        redis.set(key, policy_id, ex=TTL_SECONDS)
-        return policy_id
+            return str(int(policies[0]["return_policy_id"]))
+        if country(client, redis, shop_id) in EU:
+            return ""  # Etsy does not require one: do not make one for the seller
+        return str(int(once.create_shop_return_policy(DEFAULT_RETURN_POLICY)["return_policy_id"]))
+
+    value = single_flight(redis, key, fill, ttl_seconds=TTL_SECONDS)
+    return int(value) if value else None
+
+
+def single_flight(redis, key: str, fill, *, ttl_seconds: float, wait_seconds: float = 60.0) -> str:
+    """``redis[key]``, or ``fill()`` stored there for ``ttl_seconds`` — by one worker at a
+    time, so many listings starting together cost Etsy one lookup, not one each."""
+    cached = _s(redis.get(key))
+    if cached is not None:
+        return cached
+    with locks.held(redis, f"{key}:fill", lease_seconds=120, wait_seconds=wait_seconds):
+        cached = _s(redis.get(key))
+        if cached is not None:
+            return cached
+        value = fill()
+        redis.set(key, value, ex=int(ttl_seconds))
+        return value

@@ -16,15 +16,14 @@ TTL_SECONDS = 24 * 3600
 
 def properties(client, redis, taxonomy_id: int) -> list[dict]:
     """The category's ``TaxonomyNodeProperty`` list (cached)."""
-    key = keys.taxonomy_properties(taxonomy_id)
-    raw = redis.get(key)
-    if raw:
-        return json.loads(raw)
-    answer = client.get_properties_by_taxonomy_id(int(taxonomy_id)) or {}
-    results = answer.get("results") if isinstance(answer, dict) else answer
-    results = list(results or [])
-    redis.set(key, json.dumps(results), ex=TTL_SECONDS)
-    return results
+    from .shop import single_flight
+
+    def fill() -> str:
+        answer = client.get_properties_by_taxonomy_id(int(taxonomy_id)) or {}
+        results = answer.get("results") if isinstance(answer, dict) else answer
+        return json.dumps(list(results or []))
+
+    return json.loads(single_flight(redis, keys.taxonomy_properties(taxonomy_id), fill, ttl_seconds=TTL_SECONDS))
 
 
 def forget(redis, taxonomy_id: int) -> None:
