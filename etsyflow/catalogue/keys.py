@@ -18,7 +18,7 @@ key                                            type    holds
 ``etsyflow:sku:<shop>``                        HASH    sku → JSON {listing_id, product_id}
 ``etsyflow:taxonomy-props:<taxonomy_id>``      STRING  JSON properties of a category (TTL)
 ``etsyflow:return-policy:<shop>``              STRING  return_policy_id used for new listings (TTL)
-``etsyflow:shop-country:<shop>``               STRING  the shop's country (TTL)
+``etsyflow:shop-info:<shop>``                  STRING  JSON {country, currency} of the shop (TTL)
 ``etsyflow:lock:listing:<shop>:<product_id>``  STRING  per-product lock (redis-py Lock)
 ``etsyflow:lock:tpl:<shop>:<template_id>``     STRING  per-template lock
 ``<cache key>:fill``                            STRING  one worker fills a cache at a time
@@ -61,8 +61,8 @@ def return_policy(shop_id: int) -> str:
     return f"{P}:return-policy:{int(shop_id)}"
 
 
-def shop_country(shop_id: int) -> str:
-    return f"{P}:shop-country:{int(shop_id)}"
+def shop_info(shop_id: int) -> str:
+    return f"{P}:shop-info:{int(shop_id)}"
 
 
 def listing_lock(shop_id: int, product_id: str) -> str:

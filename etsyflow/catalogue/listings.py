@@ -93,6 +93,10 @@ def prepare(data: dict, *, client, once, redis) -> Desired:
     if not tpl.linked:
         raise Refused(f"delivery template {data['delivery_template_id']} has not been synced to Etsy yet; "
                       "publish DeliveryTemplateReady first")
+    sells_in = shop.currency(client, redis, data["shop_id"])
+    if sells_in and sells_in != data["currency"]:
+        raise Refused(f"prices are in {data['currency']} but the Etsy shop sells in {sells_in}: "
+                      f"send prices in {sells_in}")
     properties = []
     if data.get("specifics") or data.get("variations"):
         properties = taxonomy.properties(client, redis, data["taxonomy_id"])

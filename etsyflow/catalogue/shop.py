@@ -1,4 +1,4 @@
-"""Shop-level things a listing needs: the shop's country and a return policy where Etsy requires one.
+"""Shop-level things a listing needs: the shop's currency and country, and a return policy.
 
 Etsy requires a ``return_policy_id`` on active physical listings except for
 shops based in the EU. etsyflow gives every new listing one of the shop's
@@ -11,6 +11,8 @@ for :data:`TTL_SECONDS`, filled by one worker at a time.
 
 from __future__ import annotations
 
+import json
+
 from . import keys, locks
 
 TTL_SECONDS = 24 * 3600
@@ -22,13 +24,22 @@ def _s(value):
     return value.decode() if isinstance(value, bytes) else value
 
 
-def country(client, redis, shop_id: int) -> str | None:
-    """The shop's country (``shop_location_country_iso``), cached."""
+def info(client, redis, shop_id: int) -> dict:
+    """``{"country": ..., "currency": ...}`` of the shop (one ``getShop``, cached)."""
     def fill() -> str:
         shop = client.get_shop() or {}
-        return shop.get("shop_location_country_iso") or shop.get("shipping_from_country_iso") or ""
+        return json.dumps({"country": shop.get("shop_location_country_iso") or shop.get("shipping_from_country_iso"),
+                           "currency": shop.get("currency_code")})
 
-    return single_flight(redis, keys.shop_country(shop_id), fill, ttl_seconds=TTL_SECONDS) or None
+    return json.loads(single_flight(redis, keys.shop_info(shop_id), fill, ttl_seconds=TTL_SECONDS))
+
+
+def country(client, redis, shop_id: int) -> str | None:
+    return info(client, redis, shop_id).get("country")
+
+
+def currency(client, redis, shop_id: int) -> str | None:
+    return info(client, redis, shop_id).get("currency")
 
 
 def return_policy_id(client, once, redis, shop_id: int) -> int | None:

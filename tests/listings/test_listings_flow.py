@@ -222,3 +222,12 @@ def test_lost_image_upload_answer_does_not_duplicate_the_image(catalogue):
     listing = cat.listing(data["listing_id"])
     assert [state.images[i]["alt_text"] for i in listing["image_ids"]] == ["view 1", "view 2", "view 3"]
     assert any(c["operation_id"] == "getListingImages" for c in cat.calls())  # the retry looked first
+
+
+def test_draft_is_left_as_a_draft(catalogue):
+    cat = catalogue
+    synced_template(cat)
+    mark = cat.mark()
+    data = published(cat, product(cat, state="draft"))
+    assert data["state"] == "draft" and cat.listing(data["listing_id"])["state"] == "draft"
+    assert "updateListing" not in [c["operation_id"] for c in cat.writes(mark)]

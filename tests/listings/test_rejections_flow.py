@@ -32,6 +32,7 @@ def test_unknown_delivery_template_is_rejected(catalogue):
     ({"quantity": 0}, ["nothing is in stock"]),
     ({"title": "100% linen: 50% off: now"}, ["title may contain the character"]),  # Etsy's own refusal
     ({"price": "0.10"}, ["price must be between"]),  # Etsy's own refusal
+    ({"currency": "EUR"}, ["prices are in EUR but the Etsy shop sells in USD"]),
 ])
 def test_what_cannot_be_sent_or_etsy_refuses_is_rejected_with_a_reason(catalogue, change, words):
     cat = catalogue

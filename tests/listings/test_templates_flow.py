@@ -55,3 +55,14 @@ def test_changed_template_is_kept_when_the_shop_option_is_off_and_updated_in_pla
     assert dests["US"]["primary_cost"] == 500  # the sandbox keeps cents
     ops = [c["operation_id"] for c in cat.writes(mark)]
     assert "createShopShippingProfile" not in ops
+
+
+def test_worker_dying_after_etsy_created_the_profile_still_makes_one_profile(catalogue):
+    cat = catalogue
+    cat.admin.add_fault(operation="createShopShippingProfile", kind="drop", when="after", times=1)
+    answer = cat.send("DeliveryTemplateReady", template(cat), ("DeliveryTemplateSynced", "EventRejected"), timeout=60)
+    assert answer["type"] == "DeliveryTemplateSynced"
+    state = cat.sandbox.app.state
+    profiles = [p for p in state.shipping_profiles.values() if p["shop_id"] == cat.shop_id]
+    assert len(profiles) == 1 and profiles[0]["shipping_profile_id"] == answer["data"]["shipping_profile_id"]
+    assert len(profiles[0]["destination_ids"]) == 3
