@@ -451,7 +451,7 @@ FORBIDDEN_VALUE = ("scale_name",)
 
 def _custom_value_id(state, property_id, name):
     key = (property_id, name.strip().lower())
-    ids = state.__dict__.setdefault("custom_value_ids", {})
+    ids = state.custom_value_ids
     if key not in ids:
         ids[key] = state.next_id("value")
     return ids[key]

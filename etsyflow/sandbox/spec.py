@@ -137,6 +137,8 @@ class SpecChecker:
                     operation["security"] = [{k: v for k, v in req.items() if k != "oauth2"}
                                              for req in operation["security"]]
         self.api = OpenAPI.from_dict(own, config=config)
+        self._memo: dict = {}
+        self._memo_lock = threading.Lock()
         self.operations = {}
         for route, item in self.document["paths"].items():
             for method, operation in item.items():
@@ -151,6 +153,24 @@ class SpecChecker:
         are cast and checked here against the operation's schema instead, and
         openapi-core checks the rest of the request.
         """
+        key = None
+        if body is None or len(body) <= 65536:
+            # Validation is a pure function of these; polls repeat the same request often,
+            # so remember recent verdicts (openapi-core costs 1-10 ms a request).
+            key = (method, path, tuple(sorted(args.items(multi=True))), content_type, body,
+                   "x-api-key" in headers)
+            with self._memo_lock:
+                if key in self._memo:
+                    return self._memo[key]
+        verdict = self._check_request(method, path, args, headers, body, content_type, form, files)
+        if key is not None:
+            with self._memo_lock:
+                if len(self._memo) >= 4096:
+                    self._memo.clear()
+                self._memo[key] = verdict
+        return verdict
+
+    def _check_request(self, method, path, args, headers, body, content_type, form, files):
         multipart = (content_type or "").startswith("multipart/form-data")
         if multipart and form is not None:
             reason = self._check_multipart(method, path, form, files or {})

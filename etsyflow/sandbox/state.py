@@ -57,6 +57,7 @@ class State:
             self.receipts: dict[int, dict] = {}
             self.receipts_by_shop: dict[int, list[int]] = {}
             self.buyers: dict[str, int] = {}
+            self.custom_value_ids: dict[tuple, int] = {}
             # OAuth
             self.codes: dict[str, dict] = {}
             self.access_tokens: dict[str, dict] = {}
