@@ -27,9 +27,11 @@ _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def find_openapi_path(explicit: str | None = None) -> Path | None:
-    """Where Etsy's document is, or None: ``explicit``, ``$ETSY_OPENAPI_PATH``,
-    ``<repo>/../shared/etsy/openapi.json``, ``./../shared/etsy/openapi.json``."""
-    candidates = [explicit, os.environ.get("ETSY_OPENAPI_PATH"),
+    """Where Etsy's document is, or None: ``explicit`` alone when given, else the first of
+    ``$ETSY_OPENAPI_PATH``, ``<repo>/../shared/etsy/openapi.json``, ``$PWD/../shared/etsy/openapi.json``."""
+    if explicit:  # a path given on purpose is the only one tried
+        return Path(explicit) if Path(explicit).is_file() else None
+    candidates = [os.environ.get("ETSY_OPENAPI_PATH"),
                   _REPO_ROOT.parent / "shared" / "etsy" / "openapi.json",
                   Path.cwd().parent / "shared" / "etsy" / "openapi.json"]
     for candidate in candidates:

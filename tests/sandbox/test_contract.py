@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 
 from etsyflow.sandbox.images import tiny_png
 from etsyflow.sandbox.routes import ROUTES
@@ -192,3 +193,15 @@ def test_admin_index_lists_every_endpoint(sandbox):
     assert ("POST", "/_sandbox/shops") in paths and ("POST", "/_sandbox/faults") in paths
     assert json.dumps(index)  # plain JSON
     assert sandbox.admin.health()["strict"] is True
+
+
+def test_without_the_document_strict_mode_is_off_with_a_reason(tmp_path):
+    from etsyflow.sandbox.testing import run_sandbox
+
+    with run_sandbox(openapi_path=str(tmp_path / "missing.json")) as bare:
+        health = bare.admin.health()
+        assert health["strict"] is False and "openapi.json not found" in health["strict_note"]
+        shop = bare.admin.create_shop()
+        reply = requests.get(bare.url + "/v3/application/users/me", timeout=10,
+                             headers={"x-api-key": bare.api_key, "Authorization": f"Bearer {shop['access_token']}"})
+        assert reply.status_code == 200
