@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "etsyflow.cli.events",
     "etsyflow.cli.processes",
     "etsyflow.cli.orders",
+    "etsyflow.cli.carriers",
     "etsyflow.cli.sandbox",
     "etsyflow.cli.demo",
     "etsyflow.cli.ops",

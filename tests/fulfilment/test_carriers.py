@@ -143,3 +143,24 @@ def test_carriers_file_setting_is_read_and_reloaded_when_edited(tmp_path, config
     path.write_text("Speedy,fedex\nSlowly,usps\n", encoding="utf-8")
     assert resolve_carrier("Speedy").etsy_name == "fedex"
     assert get_carrier_map().resolve("slowly").etsy_name == "usps"
+
+
+def test_cli_shows_the_mapping_and_checks_the_operators_file(tmp_path, configure):
+    from click.testing import CliRunner
+
+    from etsyflow.cli import main
+
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text("RMT48,royal-mail\n", encoding="utf-8")
+    bad.write_text("Foo,Foo Express\n", encoding="utf-8")
+    configure(CARRIERS_FILE=str(good))
+    runner = CliRunner()
+    shown = runner.invoke(main, ["carriers", "map", "rmt 48", "Speedy Van", "--json"])
+    assert shown.exit_code == 0, shown.output
+    lines = [json.loads(line) for line in shown.output.splitlines()]
+    assert [(x["carrier_name"], x["fallback"]) for x in lines] == [("royal-mail", False), ("other", True)]
+    ok = runner.invoke(main, ["carriers", "check"])
+    assert ok.exit_code == 0 and "good.csv" in ok.output
+    refused = runner.invoke(main, ["carriers", "check", str(bad)])
+    assert refused.exit_code == 1
+    assert '"Foo Express" is not a carrier name Etsy accepts' in refused.output
