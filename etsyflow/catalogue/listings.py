@@ -174,7 +174,7 @@ def _create_or_adopt(desired: Desired, link: records.ListingLink, *, client, onc
     shop_id, product_id = desired.data["shop_id"], desired.data["product_id"]
     adopted = None
     if link.creating and link.create_fp:
-        adopted = _find_draft(client, redis, shop_id, records._json(link.create_fp, {}), link.intent_at or 0)
+        adopted = _find_draft(client, redis, shop_id, records.load_json(link.create_fp, {}), link.intent_at or 0)
     if adopted is None:
         link.status, link.intent_at = records.CREATING, time.time()
         link.create_fp = records.canonical(_intent(desired.create_form))
@@ -188,7 +188,7 @@ def _create_or_adopt(desired: Desired, link: records.ListingLink, *, client, onc
         known = True
     else:
         listing = adopted
-        known = _intent(desired.create_form) == records._json(link.create_fp, {})
+        known = _intent(desired.create_form) == records.load_json(link.create_fp, {})
     listing_id = int(listing["listing_id"])
     records.claim_listing(redis, shop_id, listing_id, product_id)
     link.listing_id, link.status, link.state = listing_id, records.LINKED, listing.get("state") or "draft"

@@ -37,7 +37,8 @@ def _s(value) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _json(raw, default):
+def load_json(raw, default):
+    """JSON stored in Redis (bytes or str); ``default`` when empty."""
     raw = _s(raw)
     return json.loads(raw) if raw else default
 
@@ -68,7 +69,7 @@ def load_template(redis, shop_id: int, template_id: str) -> TemplateLink:
     link.status = _s(raw.get("status"))
     link.shipping_profile_id = int(raw["shipping_profile_id"]) if raw.get("shipping_profile_id") else None
     link.readiness_state_id = int(raw["readiness_state_id"]) if raw.get("readiness_state_id") else None
-    link.destinations = _json(raw.get("destinations"), {})
+    link.destinations = load_json(raw.get("destinations"), {})
     link.fingerprint = _s(raw.get("fingerprint"))
     link.intent_at = float(raw["intent_at"]) if raw.get("intent_at") else None
     return link
@@ -128,12 +129,12 @@ def load_listing(redis, shop_id: int, product_id: str) -> ListingLink:
     link.template_id = _s(raw.get("template_id")) or None
     link.readiness_state_id = int(raw["readiness_state_id"]) if raw.get("readiness_state_id") else None
     link.fp_fields = _s(raw.get("fp_fields")) or None
-    link.fields = _json(raw.get("fields"), {})
-    link.images = _json(raw.get("images"), [])
+    link.fields = load_json(raw.get("fields"), {})
+    link.images = load_json(raw.get("images"), [])
     link.image_intent = _s(raw.get("image_intent")) or None
-    link.inventory = _json(raw.get("inventory"), None)
-    link.properties = _json(raw.get("properties"), {})
-    link.held = _json(raw.get("held"), None)
+    link.inventory = load_json(raw.get("inventory"), None)
+    link.properties = load_json(raw.get("properties"), {})
+    link.held = load_json(raw.get("held"), None)
     link.stock_inactive = _s(raw.get("stock_inactive")) == "1"
     link.create_fp = _s(raw.get("create_fp")) or None
     link.intent_at = float(raw["intent_at"]) if raw.get("intent_at") else None
@@ -198,4 +199,4 @@ def index_skus(redis, shop_id: int, listing_id: int, product_id: str | None, new
 
 def find_sku(redis, shop_id: int, sku: str) -> dict | None:
     raw = redis.hget(keys.sku_index(shop_id), sku)
-    return _json(raw, None)
+    return load_json(raw, None)
