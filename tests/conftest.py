@@ -129,3 +129,35 @@ def tail():
     t = EventTail().start()
     yield t
     t.stop()
+
+
+@pytest.fixture
+def sandbox():
+    """The local Etsy sandbox over real HTTP (strict OpenAPI checking on)."""
+    from etsyflow.sandbox.testing import run_sandbox
+
+    with run_sandbox(rate_per_second=100) as handle:
+        yield handle
+
+
+def connect_shop(sandbox, **shop_fields) -> int:
+    """Create a seller shop on the sandbox and import its tokens as an operator would."""
+    from etsyflow.shops.oauth import import_tokens
+
+    made = sandbox.admin.create_shop(**shop_fields)
+    import_tokens(made["shop_id"], made["access_token"], made["refresh_token"])
+    return int(made["shop_id"])
+
+
+@pytest.fixture
+def embedded_shop(embedded, configure, sandbox) -> int:
+    """Embedded parts + sandbox + one connected shop; returns its shop id."""
+    configure(**sandbox.env())
+    return connect_shop(sandbox)
+
+
+@pytest.fixture
+def redis_shop(configure, redis_url, sandbox) -> int:
+    """Real Redis + sandbox + one connected shop; returns its shop id."""
+    configure(REDIS_URL=redis_url, **sandbox.env())
+    return connect_shop(sandbox)

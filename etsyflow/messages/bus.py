@@ -27,9 +27,18 @@ def events_url() -> str:
     return url
 
 
+# kombu's in-memory transport polls its queues; its default pause of 1 s
+# between polls would add a second to every hop of the embedded pipeline.
+MEMORY_POLLING_INTERVAL_SECONDS = 0.005
+
+
 def connection(url: str | None = None) -> Connection:
     """A new kombu connection to the bus. Connect timeout: 5 seconds."""
-    return Connection(url or events_url(), connect_timeout=5, transport_options={"socket_timeout": 10})
+    url = url or events_url()
+    options = {"socket_timeout": 10}
+    if url.startswith("memory://"):
+        options["polling_interval"] = MEMORY_POLLING_INTERVAL_SECONDS
+    return Connection(url, connect_timeout=5, transport_options=options)
 
 
 def tail_queue(types: list[str] | None = None, name: str | None = None) -> Queue:

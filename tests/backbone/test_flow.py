@@ -9,12 +9,14 @@ from etsyflow.messages import CloudEvent, publish, publish_raw
 STOCK = {"shop_id": 7, "sku": "MUG-1", "quantity": 3}
 
 
-def test_valid_event_gets_its_follow_up_embedded(embedded, tail, runtime):
-    cause = publish(CloudEvent.new("StockChanged", STOCK, source="pim"))
-    [follow_up] = tail.wait_for("StockUpdated", timeout=10)
+def test_valid_event_reaches_etsy_and_its_follow_up_arrives_embedded(embedded_shop, sandbox, tail, runtime):
+    # The shop has no listing with this SKU: the actor asks Etsy, then answers.
+    cause = publish(CloudEvent.new("StockChanged", dict(STOCK, shop_id=embedded_shop), source="pim"))
+    [follow_up] = tail.wait_for("StockRejected", timeout=15)
     assert follow_up["source"] == "etsyflow"
     assert follow_up["causationid"] == cause.id
-    assert follow_up["data"] == {"shop_id": 7, "sku": "MUG-1", "quantity": 3}
+    assert follow_up["data"]["sku"] == "MUG-1" and "MUG-1" in follow_up["data"]["reason"]
+    assert sandbox.admin.counters()["calls_by_operation"].get("getListingsByShop", 0) >= 1
 
 
 def test_invalid_event_is_rejected_with_every_field_error(embedded, tail, runtime):
@@ -42,7 +44,7 @@ def test_undecodable_and_unknown_bodies_are_answered(embedded, tail, runtime, bo
     assert any(message in e["message"] for e in rejection["data"]["errors"]), rejection
 
 
-def test_oversized_event_is_rejected(configure, tail):
+def test_oversized_event_is_rejected(embedded, configure, tail):
     from etsyflow.runtime import Runtime
 
     configure(MAX_EVENT_BYTES="2048")
@@ -54,7 +56,7 @@ def test_oversized_event_is_rejected(configure, tail):
 
 
 @pytest.mark.integration
-def test_outside_system_publishes_over_real_redis(real_redis, redis_url):
+def test_outside_system_publishes_over_real_redis(redis_shop, redis_url):
     """A non-Python publisher: plain JSON on the topic exchange via kombu's redis transport."""
     from kombu import Connection, Exchange
 
@@ -64,11 +66,11 @@ def test_outside_system_publishes_over_real_redis(real_redis, redis_url):
     with EventTail() as tail, Runtime(worker_threads=2):
         body = json.dumps({"specversion": "1.0", "type": "StockChanged", "source": "wms", "id": "wms-42",
                            "time": "2026-11-29T12:00:00Z", "datacontenttype": "application/json",
-                           "data": STOCK})
+                           "data": dict(STOCK, shop_id=redis_shop)})
         with Connection(redis_url) as conn:
             # kombu emulates exchanges on Redis: a publisher declares the topic exchange.
             exchange = Exchange("etsyflow.events", type="topic", durable=True)
             conn.Producer().publish(body, exchange=exchange, declare=[exchange],
                                     routing_key="StockChanged", content_type="application/json")
-        [follow_up] = tail.wait_for("StockUpdated", timeout=15)
+        [follow_up] = tail.wait_for("StockRejected", timeout=15)
     assert follow_up["causationid"] == "wms-42"

@@ -1,0 +1,50 @@
+"""Long-running processes: ``etsyflow worker`` and ``etsyflow bridge``.
+
+(``etsyflow scheduler`` and ``etsyflow webhooks`` live with the orders code.)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import click
+
+from ..config import get_settings
+from ..config.logging import get_logger
+
+log = get_logger("etsyflow.cli")
+
+
+@click.command("bridge")
+def bridge() -> None:
+    """Consume events from the bus, validate them, hand them to the actors."""
+    from ..bridge import Bridge
+    from ..config.broker import build_broker
+    from ..messages.bus import connection
+    from ..workers import setup
+
+    settings = get_settings()
+    if settings.embedded:
+        raise click.ClickException("the bridge process needs REDIS_URL (or BROKER_URL): with the embedded "
+                                   "in-memory parts only `etsyflow demo` can run, in one process")
+    actors = setup(build_broker(settings))
+    with connection() as conn:
+        worker = Bridge(conn, actors)
+        signal.signal(signal.SIGTERM, lambda *_: setattr(worker, "should_stop", True))
+        log.info("bridge starting", events_url=conn.as_uri())
+        worker.run()
+
+
+@click.command("worker", context_settings={"ignore_unknown_options": True})
+@click.argument("dramatiq_args", nargs=-1, type=click.UNPROCESSED)
+def worker(dramatiq_args) -> None:
+    """Run the Dramatiq actors (extra arguments go to the dramatiq CLI, e.g. --processes 2 --threads 8)."""
+    if get_settings().embedded:
+        raise click.ClickException("the worker process needs REDIS_URL (or BROKER_URL)")
+    argv = [sys.executable, "-m", "dramatiq", "etsyflow.workers.main", *dramatiq_args]
+    os.execv(sys.executable, argv)
+
+
+COMMANDS = [bridge, worker]
