@@ -37,6 +37,8 @@ def main(ctx: click.Context) -> None:
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     configure_logging(settings.log_level)
+    # Registers the replay of parked work on shop reconnection (shop complete/import).
+    from .. import workers  # noqa: F401
 
 
 def _register() -> None:

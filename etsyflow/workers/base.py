@@ -154,14 +154,16 @@ def process(event_type: str, envelope: dict) -> None:
             log.info("already done; skipped")
             return
         ctx = Context(event, data, dramatiq.middleware.CurrentMessage.get_current_message())
+        outcome = DONE
         try:
             handler.func(ctx)
         except Rejected as rejected:
             _reject(handler, event, data, rejected.reason)
         except Exception as error:  # the failure table: see the module docstring
-            if not _answer(handler, event, data, envelope, error):
+            outcome = _answer(handler, event, data, envelope, error)
+            if outcome is None:
                 raise
-        if handler.idempotent_skip:
+        if handler.idempotent_skip and outcome == DONE:
             redis.set(done_key, b"1", ex=DONE_TTL_SECONDS)
     finally:
         unbind_event(tokens)
@@ -176,27 +178,28 @@ def _reject(handler: Handler, event: CloudEvent, data: dict, reason: str) -> Non
     log.warning("rejected", reason=reason)
 
 
-def _answer(handler: Handler, event: CloudEvent, data: dict, envelope: dict, error: Exception) -> bool:
-    """Handle an Etsy failure per the table; False means "let Dramatiq retry"."""
-    try:
-        errors = _etsy_errors()
-    except ImportError:  # pragma: no cover - client not installed
-        return False
+DONE, PARKED = "done", "parked"
+
+
+def _answer(handler: Handler, event: CloudEvent, data: dict, envelope: dict, error: Exception) -> str | None:
+    """Handle an Etsy failure per the table: DONE (answered for good), PARKED
+    (will run again later, so not marked done), or None ("let Dramatiq retry")."""
+    errors = _etsy_errors()
     if isinstance(error, errors.PermanentError):
         _reject(handler, event, data, error.reason)
-        return True
+        return DONE
     if isinstance(error, errors.RateLimited):
         if error.daily:
             delay = min(max(float(error.retry_after or 60), 1.0), MAX_PARK_SECONDS)
             _actors[handler.event_type].send_with_options(args=(envelope,), delay=int(delay * 1000))
             log.warning("daily Etsy quota used up; parked", retry_in_seconds=delay)
-            return True
+            return PARKED
         raise dramatiq.Retry("Etsy per-second limit", delay=int(max(float(error.retry_after or 1), 0.1) * 1000))
     if isinstance(error, errors.AuthFailed):
         park(data.get("shop_id"), handler.event_type, envelope)
         log.warning("shop needs reconnecting; parked", reason=str(error))
-        return True
-    return False
+        return PARKED
+    return None
 
 
 # -- parking for shops that must reconnect -----------------------------------------
@@ -215,8 +218,18 @@ def parked_count(shop_id) -> int:
 
 
 def replay_parked(shop_id) -> int:
-    """Re-enqueue every message parked for ``shop_id``; returns how many."""
+    """Re-enqueue every message parked for ``shop_id``; returns how many.
+
+    Works in any process: one that has not declared the actors (the
+    ``etsyflow shop complete`` command) declares them on the configured broker.
+    """
     redis = get_redis()
+    if not redis.exists(_parked_key(shop_id)):
+        return 0
+    if not _actors:
+        from ..config.broker import build_broker
+
+        setup(build_broker())
     count = 0
     while True:
         raw = redis.lpop(_parked_key(shop_id))
@@ -229,6 +242,21 @@ def replay_parked(shop_id) -> int:
             redis.lpush(_parked_key(shop_id), raw)  # put it back: nothing lost
             raise
         count += 1
+        log.info("parked message replayed", parked_shop_id=shop_id, parked_type=item["event_type"])
+
+
+def _replay_on_reconnect(shop_id) -> None:
+    replay_parked(shop_id)
+
+
+def _register_reconnect_hook() -> None:
+    from ..shops import on_reconnect
+
+    if _replay_on_reconnect not in on_reconnect:
+        on_reconnect.append(_replay_on_reconnect)
+
+
+_register_reconnect_hook()
 
 
 # -- declaring the actors on a broker ------------------------------------------------
