@@ -56,6 +56,12 @@ def test_a_shipment_reaches_etsy_once_and_is_confirmed(shop, tail, runtime):
     assert call["body"]["ship_date"] == "2026-11-29"
     assert call["body"]["note_to_buyer"] == "Thanks for your order!"
     assert call["body"]["send_bcc"] in (False, "false")
+    [email] = shop.notifications(receipt_id)
+    assert email["tracking_code"] == "JC243137885GB"
+    from etsyflow.state import get_redis
+
+    record = get_redis().hgetall(f"etsyflow:fulfilment:parcel:{shop.shop_id}:{receipt_id}:TJC243137885GB")
+    assert record[b"state"] == b"confirmed" and record[b"event_id"] == cause.id.encode()
 
 
 def test_send_bcc_follows_the_shop_setting(shop, tail, runtime):
