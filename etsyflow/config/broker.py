@@ -32,7 +32,9 @@ def build_broker(settings: Settings | None = None) -> dramatiq.Broker:
     settings = settings or get_settings()
     url = settings.effective_broker_url
     if url and url.startswith(("amqp://", "amqps://")):
-        broker = RabbitmqBroker(url=url, confirm_delivery=True, dead_message_ttl=DEAD_MESSAGE_TTL)
+        # RabbitMQ's dead-letter TTL comes from dramatiq's `dramatiq_dead_message_ttl`
+        # environment variable, read when dramatiq is imported (7 days by default).
+        broker = RabbitmqBroker(url=url, confirm_delivery=True)
     elif url:
         broker = RedisBroker(url=url, dead_message_ttl=DEAD_MESSAGE_TTL, heartbeat_timeout=HEARTBEAT_TIMEOUT,
                              socket_timeout=10, socket_connect_timeout=5)
