@@ -29,6 +29,7 @@ from ..messages import CloudEvent, EventType, OUTBOUND, publish
 from ..messages.bus import BRIDGE_QUEUE
 from ..schemas import Invalid
 from ..schemas.validate import decode, validate_event
+from ..workers.base import typed_rejection
 
 log = get_logger("etsyflow.bridge")
 
@@ -74,6 +75,7 @@ class Bridge(ConsumerMixin):
 
     def handle(self, body: bytes | str) -> str:
         """Validate and hand over one body; returns "forwarded", "rejected" or "skipped"."""
+        raw = None
         try:
             raw = decode(body, max_bytes=self.max_event_bytes)
             if isinstance(raw, dict) and raw.get("type") in OUTBOUND and raw.get("source") == "etsyflow":
@@ -81,7 +83,7 @@ class Bridge(ConsumerMixin):
                 return "skipped"
             event, _data = validate_event(raw)
         except Invalid as invalid:
-            self._reject(body, invalid)
+            self._reject(body, invalid, raw)
             return "rejected"
         actor = self.actors.get(event.type)
         if actor is None:  # registered type without an actor: configuration bug
@@ -93,7 +95,7 @@ class Bridge(ConsumerMixin):
         log.info("event forwarded", event_id=event.id, event_type=event.type, shop_id=event.shop_id)
         return "forwarded"
 
-    def _reject(self, body, invalid: Invalid) -> None:
+    def _reject(self, body, invalid: Invalid, raw=None) -> None:
         # The rejection's id is derived from the body, so a redelivered bad
         # event produces the same EventRejected id (subscribers can dedupe).
         digest = hashlib.sha256(body if isinstance(body, bytes) else body.encode()).hexdigest()
@@ -104,6 +106,9 @@ class Bridge(ConsumerMixin):
         if invalid.event_id is None:
             rejection = CloudEvent(type=rejection.type, data=rejection.data, id=rejection.id)
         publish(rejection)
+        typed = typed_rejection(raw, invalid)  # e.g. ListingRejected for the product's owner
+        if typed is not None:
+            publish(typed)
         self.counts["rejected"] += 1
         log.warning("event rejected", event_id=invalid.event_id, event_type=invalid.event_type,
                     reason=str(invalid)[:2000])

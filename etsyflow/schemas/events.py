@@ -92,7 +92,7 @@ class DeliveryTemplateReadySchema(_Data):
 
 
 class ImageSchema(_Data):
-    url = fields.Url(required=True, schemes={"http", "https"})
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
     alt_text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 

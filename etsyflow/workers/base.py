@@ -119,6 +119,22 @@ def event_rejected(event: CloudEvent | None, errors: list[dict], *, event_type=N
     return CloudEvent.new(EventType.EVENT_REJECTED, data, causationid=event_id)
 
 
+def typed_rejection(raw, invalid: Invalid) -> CloudEvent | None:
+    """The type's own rejection (e.g. ``ListingRejected``) for an invalid event, when
+    its type is known and it names what it is about, so an upstream that listens
+    only for its own rejection type hears of bad input too. None otherwise."""
+    handler = _handlers.get(invalid.event_type or "")
+    data = raw.get("data") if isinstance(raw, dict) else None
+    if handler is None or handler.reject is None or not isinstance(data, dict):
+        return None
+    reason = "invalid event: " + "; ".join(f"{e['field']}: {e['message']}" for e in invalid.errors)
+    cause = CloudEvent(type=handler.event_type, data=data, id=invalid.event_id or "invalid")
+    rtype, rdata = handler.reject(cause, data, reason)
+    if all(value is None for key, value in rdata.items() if key != "reason"):
+        return None
+    return cause.follow_up(rtype, rdata, key="invalid")
+
+
 def _done_key(event_type: str, event_id: str) -> str:
     return f"etsyflow:done:{event_type}:{event_id}"
 
@@ -139,6 +155,9 @@ def process(event_type: str, envelope: dict) -> None:
         rejection = event_rejected(None, invalid.errors, event_type=invalid.event_type or event_type,
                                    event_id=invalid.event_id)
         publish(rejection)
+        typed = typed_rejection(envelope, invalid)
+        if typed is not None:
+            publish(typed)
         log.warning("event rejected", reason=str(invalid), event_type=invalid.event_type, event_id=invalid.event_id)
         return
     if event.type != event_type:

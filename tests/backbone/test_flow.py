@@ -74,3 +74,15 @@ def test_outside_system_publishes_over_real_redis(redis_shop, redis_url):
                                     routing_key="StockChanged", content_type="application/json")
         [follow_up] = tail.wait_for("StockRejected", timeout=15)
     assert follow_up["causationid"] == "wms-42"
+
+
+def test_invalid_listing_also_answers_with_listing_rejected(embedded, tail, runtime):
+    data = {"shop_id": 5, "product_id": "P-9", "title": "Mug", "description": "d", "price": "5.00", "rrp": "4.00",
+            "currency": "GBP", "quantity": 1, "taxonomy_id": 1, "who_made": "i_did", "when_made": "made_to_order",
+            "delivery_template_id": "T", "state": "draft", "images": [{"url": f"https://media.example.com/{i}.png"} for i in range(11)]}
+    bad = publish(CloudEvent.new("ListingReady", data, source="pim"))
+    [typed] = tail.wait_for("ListingRejected", timeout=10)
+    [generic] = tail.wait_for("EventRejected", timeout=10)
+    assert typed["causationid"] == generic["data"]["id"] == bad.id
+    assert typed["data"]["product_id"] == "P-9"
+    assert "at most 10 images" in typed["data"]["reason"]
