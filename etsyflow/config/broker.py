@@ -49,6 +49,11 @@ def build_broker(settings: Settings | None = None) -> dramatiq.Broker:
 
 def add_middleware(broker: dramatiq.Broker) -> None:
     """Middleware every etsyflow broker needs (also applied to test brokers)."""
+    from ..ops.middleware import DeadLetters
+
     present = {type(m) for m in broker.middleware}
     if CurrentMessage not in present:
         broker.add_middleware(CurrentMessage())
+    if DeadLetters not in present:
+        # Records why a message was dead-lettered and publishes the rejection notice.
+        broker.add_middleware(DeadLetters())
