@@ -54,8 +54,11 @@ def test_over_etsy_limits_is_rejected_before_any_call(catalogue):
     cat = catalogue
     data = product(cat, images=11, tags=[f"tag{i}" for i in range(14)])
     mark = cat.mark()
-    answer = publish_listing(cat, data)
-    assert answer["type"] == "EventRejected"
+    event = cat.publish("ListingReady", data)
+    answer = cat.outcome(event, ("EventRejected",))
     messages = " ".join(e["message"] for e in answer["data"]["errors"])
     assert "at most 10 images" in messages and "at most 13 tags" in messages
+    # The product's owner, listening for ListingRejected, hears of it too.
+    typed = cat.outcome(event, ("ListingRejected",))
+    assert typed["data"]["product_id"] == data["product_id"] and "at most 10 images" in typed["data"]["reason"]
     assert cat.calls(mark) == []
