@@ -38,6 +38,9 @@ def scheduler(once: bool) -> None:
         sent = runner.run_once()
         click.echo(f"{len(sent)} poll tick(s) published")
         return
+    from ..ops.metrics import serve
+
+    serve("scheduler", settings)  # /metrics on METRICS_PORT + 2 when METRICS_PORT is set
     stop = threading.Event()
     _stop_on_signals(stop.set)
     runner.run(stop)

@@ -30,6 +30,9 @@ def bridge() -> None:
         raise click.ClickException("the bridge process needs REDIS_URL (or BROKER_URL): with the embedded "
                                    "in-memory parts only `etsyflow demo` can run, in one process")
     actors = setup(build_broker(settings))
+    from ..ops.metrics import serve
+
+    serve("bridge", settings)  # /metrics on METRICS_PORT + 1 when METRICS_PORT is set
     with connection() as conn:
         worker = Bridge(conn, actors)
         signal.signal(signal.SIGTERM, lambda *_: setattr(worker, "should_stop", True))
@@ -43,8 +46,11 @@ def worker(dramatiq_args) -> None:
     """Run the Dramatiq actors (extra arguments go to the dramatiq CLI, e.g. --processes 2 --threads 8)."""
     if get_settings().embedded:
         raise click.ClickException("the worker process needs REDIS_URL (or BROKER_URL)")
+    from ..ops.metrics import prepare_worker_environment
+
     argv = [sys.executable, "-m", "dramatiq", "etsyflow.workers.main", *dramatiq_args]
-    os.execv(sys.executable, argv)
+    # With METRICS_PORT: Dramatiq's exposition server and the multiprocess metrics directory.
+    os.execve(sys.executable, argv, prepare_worker_environment(dict(os.environ)))
 
 
 COMMANDS = [bridge, worker]

@@ -25,7 +25,7 @@ Etsy client's ``etsyflow_etsy_*`` series, see :mod:`etsyflow.etsy.metrics`):
   (``EventRejected``, ``ListingRejected`` …, dead-letter notices included);
 * ``etsyflow_dead_letters_total{actor, queue}`` — messages dead-lettered;
 * ``etsyflow_etsy_quota_remaining`` — Etsy calls left in the rolling day
-  (whole deployment), refreshed every :data:`REFRESH_SECONDS`;
+  (whole deployment), refreshed every :data:`REFRESH_SECONDS` (``METRICS_REFRESH_SECONDS``);
 * ``etsyflow_queue_messages{queue, state}`` — ready / delayed / dead counts
   of the work queues, refreshed likewise.
 
@@ -48,7 +48,7 @@ from ..config.logging import get_logger
 
 log = get_logger("etsyflow.ops.metrics")
 
-#: Seconds between two refreshes of the quota and queue gauges.
+#: Seconds between two refreshes of the quota and queue gauges (env ``METRICS_REFRESH_SECONDS``).
 REFRESH_SECONDS = 15.0
 #: Port offsets from ``METRICS_PORT`` per process kind.
 PORT_OFFSETS = {"worker": 0, "bridge": 1, "scheduler": 2, "webhooks": 3}
@@ -131,9 +131,17 @@ def _refresh_forever(stop: threading.Event, interval: float) -> None:
             return
 
 
-def start_refresher(interval: float = REFRESH_SECONDS) -> threading.Event:
+def refresh_interval() -> float:
+    try:
+        return max(0.2, float(os.environ.get("METRICS_REFRESH_SECONDS", REFRESH_SECONDS)))
+    except ValueError:
+        return REFRESH_SECONDS
+
+
+def start_refresher(interval: float | None = None) -> threading.Event:
     """Refresh the gauges every ``interval`` seconds in a daemon thread; set the event to stop it."""
     global _refresher
+    interval = refresh_interval() if interval is None else interval
     stop = threading.Event()
     with _lock:
         if _refresher is not None and _refresher.is_alive():

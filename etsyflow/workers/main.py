@@ -6,8 +6,10 @@ Importing it builds the broker from the environment and declares the actors.
 from ..config import get_settings
 from ..config.broker import build_broker
 from ..config.logging import configure_logging
+from ..ops.metrics import instrument_worker
 from .base import setup
 
 configure_logging(get_settings().log_level)
 broker = build_broker()
 actors = setup(broker)
+instrument_worker(broker)  # Prometheus metrics when METRICS_PORT is set
