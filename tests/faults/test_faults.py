@@ -1,0 +1,132 @@
+"""Nothing lost, nothing doubled: Etsy failing 20% of calls, a worker killed, the broker crashing.
+
+Run alone with ``pytest -m faults -s`` (figures are also in the terminal summary).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from .conftest import ETSY_TIMEOUT, SLOW_SECONDS, record
+from .workload import Workload
+
+pytestmark = [pytest.mark.faults, pytest.mark.integration]
+
+#: The share of all Etsy calls each failure gets: 20% in all.
+#: "before": the call fails and nothing happens on Etsy; "after": Etsy carries the call out, then the
+#: answer is an error, arrives too late (beyond the client timeout) or the connection drops.
+FAULT_SHARES = [
+    (0.04, {"kind": "status", "status": 500}),
+    (0.04, {"kind": "status", "status": 503}),
+    (0.03, {"kind": "status", "status": 429, "headers": {"retry-after": "1"}}),
+    (0.02, {"kind": "delay", "delay_seconds": SLOW_SECONDS}),
+    (0.02, {"kind": "drop"}),
+    (0.01, {"kind": "status", "status": 500, "when": "after"}),
+    (0.02, {"kind": "delay", "delay_seconds": SLOW_SECONDS, "when": "after"}),
+    (0.02, {"kind": "drop", "when": "after"}),
+]
+DRAIN_TIMEOUT = 110.0
+
+
+def inject_faults(admin) -> float:
+    """Add the rules with conditional probabilities so each kind gets its share; returns the total share."""
+    assert SLOW_SECONDS > ETSY_TIMEOUT
+    remaining = 1.0
+    for share, rule in FAULT_SHARES:  # sandbox checks "before" rules first, in order, then "after" rules
+        admin.add_fault(operation="*", probability=round(share / remaining, 6), when=rule.pop("when", "before"),
+                        **rule)
+        remaining -= share
+    return 1.0 - remaining
+
+
+def assert_clean(figures: dict, stack) -> None:
+    assert figures["lost"] == 0, f"lost: {figures['missing']}\n{stack.logs()}"
+    assert figures["duplicates"] == 0, (figures["duplicates_detail"], figures["duplicated"], _calls_of(
+        stack, figures["duplicated"]))
+    assert figures["rejections"] == 0, [e["data"] for e in stack.tail.events if "Rejected" in str(e.get("type"))]
+
+
+def _calls_of(stack, duplicated) -> list:
+    """The sandbox's log of the calls that touched a duplicated listing or parcel (for the failure message)."""
+    state = stack.sandbox.app.state
+    with state.lock:
+        ids = {l["listing_id"] for l in state.listings.values() if l["title"] in duplicated["listings"]}
+        calls = list(state.calls)
+    wanted = [str(i) for i in ids] + [str(r) for r in duplicated["shipments"]]
+    return [{k: c.get(k) for k in ("operation_id", "path", "status", "fault", "body") if k in c}
+            for c in calls if any(w in str(c) for w in wanted) or (
+                c.get("operation_id") == "createDraftListing" and any(t in str(c) for t in duplicated["listings"]))]
+
+
+def test_etsy_failing_a_fifth_of_calls_everything_completes_once(stack):
+    work = Workload(stack.sandbox, stack.shop_id, stack.tail, listings=30, orders=100, shipments=30, run="flaky")
+    work.prepare()
+    share = inject_faults(stack.sandbox.admin)
+    assert share == pytest.approx(0.20)
+    work.send_all()
+    finished = work.drive(DRAIN_TIMEOUT)
+    stack.sandbox.admin.clear_faults()
+    figures = work.figures("20% of Etsy calls fail", retries=stack.retries())
+    record(figures)
+    assert finished, f"not drained within {DRAIN_TIMEOUT} s"
+    assert_clean(figures, stack)
+    assert figures["faults"] >= 20  # the faults really happened
+
+
+def test_worker_process_killed_mid_run_then_restarted(stack):
+    from etsyflow.ops.queues import queue_counts
+
+    work = Workload(stack.sandbox, stack.shop_id, stack.tail, listings=8, orders=24, shipments=8, run="killed")
+    work.prepare()
+    # Etsy a little slow, so that work is in the middle when the worker dies.
+    stack.sandbox.admin.add_fault(operation="*", kind="delay", delay_seconds=0.15)
+    kill = {}
+
+    def kill_at_a_third(done, total):
+        if not kill and done >= total / 3:
+            held = sum(q.in_flight or 0 for q in queue_counts())
+            stack.worker.kill()
+            kill.update(done=done, held=held, at=time.monotonic())
+            stack.start_worker()
+
+    work.send_all()
+    finished = work.drive(DRAIN_TIMEOUT, on_progress=kill_at_a_third)
+    stack.sandbox.admin.clear_faults()
+    note = (f"SIGKILL after {kill.get('done')} of {work.work_items} items with {kill.get('held')} messages held "
+            f"by the worker; new worker drained the rest in {work.finished - kill['at']:.1f} s") if kill else ""
+    figures = work.figures("worker process SIGKILLed mid-run", retries=stack.retries(), note=note)
+    record(figures)
+    assert kill and kill["held"] > 0, "the worker held no message when killed"
+    assert finished, f"not drained within {DRAIN_TIMEOUT} s"
+    assert_clean(figures, stack)
+
+
+def test_broker_crashes_mid_run_and_comes_back(stack):
+    from etsyflow.ops.queues import queue_counts
+
+    work = Workload(stack.sandbox, stack.shop_id, stack.tail, listings=8, orders=24, shipments=8, run="broker")
+    work.prepare()
+    stack.sandbox.admin.add_fault(operation="*", kind="delay", delay_seconds=0.15)
+    crash = {}
+
+    def crash_at_a_third(done, total):
+        if not crash and done >= total / 3:
+            counts = queue_counts()
+            crash.update(done=done, queued=sum(q.ready + q.delayed + (q.in_flight or 0) for q in counts))
+            stack.broker_server.crash()  # SIGKILL: only the fsync'd append-only file survives
+            time.sleep(2.0)
+            stack.broker_server.start()
+            crash["back"] = time.monotonic()
+
+    work.send_all()
+    finished = work.drive(DRAIN_TIMEOUT, on_progress=crash_at_a_third)
+    stack.sandbox.admin.clear_faults()
+    note = (f"broker SIGKILLed after {crash.get('done')} of {work.work_items} items with {crash.get('queued')} "
+            f"messages in it, back 2 s later; drained {work.finished - crash['back']:.1f} s after") if crash else ""
+    figures = work.figures("Redis broker crashed and restarted", retries=stack.retries(), note=note)
+    record(figures)
+    assert crash and crash["queued"] > 0, "the broker held no message when it crashed"
+    assert finished, f"not drained within {DRAIN_TIMEOUT} s"
+    assert_clean(figures, stack)

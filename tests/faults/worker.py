@@ -1,0 +1,28 @@
+"""Dramatiq entry module of the fault suite: ``python -m dramatiq tests.faults.worker``.
+
+The production worker (``etsyflow.workers.main``) with test-sized timings, so
+a run takes seconds instead of hours:
+
+- ``FAULTS_MIN_BACKOFF_MS`` / ``FAULTS_MAX_BACKOFF_MS`` / ``FAULTS_MAX_RETRIES``:
+  retry backoff of every actor (production: 2 s … 10 min, 12 retries);
+- ``FAULTS_HEARTBEAT_MS``: a worker silent this long is dead and its unacked
+  messages go back to the queue (production: 60 s);
+- ``FAULTS_MAINTENANCE_CHANCE``: how many Redis commands in a million run that
+  queue maintenance (Dramatiq's default: 1,000).
+"""
+
+import os
+
+from etsyflow.workers import options
+
+for _options in options.ACTOR_OPTIONS.values():
+    _options["min_backoff"] = int(os.environ.get("FAULTS_MIN_BACKOFF_MS", "200"))
+    _options["max_backoff"] = int(os.environ.get("FAULTS_MAX_BACKOFF_MS", "2000"))
+    _options["max_retries"] = int(os.environ.get("FAULTS_MAX_RETRIES", "30"))
+
+from etsyflow.workers.main import actors, broker  # noqa: E402  (after the options are set)
+
+broker.heartbeat_timeout = int(os.environ.get("FAULTS_HEARTBEAT_MS", "3000"))
+broker.maintenance_chance = int(os.environ.get("FAULTS_MAINTENANCE_CHANCE", "100000"))
+
+__all__ = ["actors", "broker"]
