@@ -175,6 +175,8 @@ def _create_or_adopt(desired: Desired, link: records.ListingLink, *, client, onc
     adopted = None
     if link.creating and link.create_fp:
         adopted = _find_draft(client, redis, shop_id, records.load_json(link.create_fp, {}), link.intent_at or 0)
+        if adopted is None:
+            _wait_for_settle(link, once)
     if adopted is None:
         link.status, link.intent_at = records.CREATING, time.time()
         link.create_fp = records.canonical(_intent(desired.create_form))
@@ -202,6 +204,29 @@ def _create_or_adopt(desired: Desired, link: records.ListingLink, *, client, onc
     else:
         link.fields, link.fp_fields, link.inventory = {}, None, None  # unknown: compare with Etsy
     records.save_listing(redis, link)
+
+
+def _wait_for_settle(link: records.ListingLink, once) -> None:
+    """An earlier create's outcome is unknown (timeout, lost answer) and Etsy shows no draft yet.
+
+    Etsy may still carry that create out (a request held past our timeout), so
+    a new one is sent only once the earlier one cannot land any more: its
+    longest duration (rate-limit wait + timeout) plus ``SHIPMENT_SETTLE_SECONDS``
+    after the intent. Until then Dramatiq retries after the remaining time.
+    (Found by the fault suite: a create delayed 2.5 s by Etsy, retried after
+    a 1 s timeout, made a second listing.)
+    """
+    import dramatiq
+
+    from ..config import get_settings
+
+    settings = get_settings()
+    longest = float(getattr(getattr(once, "transport", None), "max_rate_wait_seconds", 10.0))
+    longest += settings.etsy_timeout_seconds
+    remaining = (link.intent_at or 0) + longest + settings.shipment_settle_seconds - time.time()
+    if remaining > 0:
+        raise dramatiq.Retry(f"waiting {remaining:.1f} s for Etsy to show an earlier create",
+                             delay=int(remaining * 1000) + 1)
 
 
 def _default_inventory(desired: Desired) -> dict:

@@ -34,6 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Etsy calls time out after this (seconds); "slow" faults hold answers longer.
 ETSY_TIMEOUT = 1.0
 SLOW_SECONDS = 2.5
+#: A write whose outcome is unknown is re-checked this long after it could last have landed (seconds);
+#: more than SLOW_SECONDS - ETSY_TIMEOUT, the longest an answer is held after the client gave up.
+SETTLE_SECONDS = 3
 
 FIGURES: list[dict] = []
 
@@ -190,7 +193,7 @@ def fault_env(configure, private_redis, tmp_path):
     with run_sandbox(rate_per_second=200, rate_per_day=1_000_000) as sandbox:
         env = {"REDIS_URL": state_url, "BROKER_URL": private_redis.url, "EVENTS_URL": state_url,
                "SECRET_KEY": TEST_SECRET_KEY, "ETSY_TIMEOUT_SECONDS": str(ETSY_TIMEOUT),
-               "ETSY_RATE_PER_SECOND": "100", "SHIPMENT_SETTLE_SECONDS": "1", "ORDERS_LOCK_TTL_SECONDS": "3",
+               "ETSY_RATE_PER_SECOND": "100", "SHIPMENT_SETTLE_SECONDS": str(SETTLE_SECONDS), "ORDERS_LOCK_TTL_SECONDS": "3",
                "LOG_LEVEL": "WARNING", **sandbox.env()}
         configure(**env)
         yield dict(os.environ, PYTHONPATH=str(ROOT), **env), sandbox
