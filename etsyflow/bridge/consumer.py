@@ -10,7 +10,8 @@ is acknowledged:
 - invalid (bad JSON, not an object, unknown type, missing or wrong fields,
   oversized) → an ``EventRejected`` carrying every field error is published
   and a warning logged, then the event is acked;
-- etsyflow's own follow-ups (they pass on the same exchange) → acked, skipped;
+- etsyflow's own follow-ups (they pass on the same exchange) → acked, skipped
+  (by routing key, before decoding);
 - the broker or bus cannot take the outcome → the event is requeued after a
   bounded pause, so nothing accepted is lost.
 """
@@ -25,7 +26,8 @@ from kombu.mixins import ConsumerMixin
 
 from ..config import get_settings
 from ..config.logging import get_logger
-from ..messages import CloudEvent, EventType, OUTBOUND, publish
+from ..messages import INBOUND, OUTBOUND, CloudEvent, EventType, publish
+from ..messages.envelope import SOURCE
 from ..messages.bus import BRIDGE_QUEUE
 from ..schemas import Invalid
 from ..schemas.validate import decode, validate_event
@@ -63,6 +65,10 @@ class Bridge(ConsumerMixin):
     # one message -----------------------------------------------------------------
     def on_message(self, message) -> None:
         routing_key = (message.delivery_info or {}).get("routing_key")
+        if routing_key in OUTBOUND:  # our own follow-ups pass on the same exchange
+            message.ack()
+            self.counts["skipped"] += 1
+            return
         try:
             self.handle(message.body)
         except Exception as error:  # broker or bus down: keep the event
@@ -78,7 +84,8 @@ class Bridge(ConsumerMixin):
         raw = None
         try:
             raw = decode(body, max_bytes=self.max_event_bytes)
-            if isinstance(raw, dict) and raw.get("type") in OUTBOUND and raw.get("source") == "etsyflow":
+            # etsyflow's own events are never inbound unless of an inbound type (poll ticks).
+            if isinstance(raw, dict) and raw.get("source") == SOURCE and raw.get("type") not in INBOUND:
                 self.counts["skipped"] += 1
                 return "skipped"
             event, _data = validate_event(raw)
