@@ -52,7 +52,7 @@ def pytest_terminal_summary(terminalreporter):
 def format_figures(f: dict) -> str:
     return (f"{f['scenario']}: sent {f['sent']} events ({f['detail']}), completed {f['completed']}, "
             f"duplicates {f['duplicates']}, lost {f['lost']}, message retries {f['retries']}, "
-            f"Etsy faults injected {f['faults']} in {f['etsy_calls']} calls, time to drain {f['drain_seconds']:.1f} s"
+            f"{f.get('injected', 'Etsy faults injected')} {f['faults']} of {f['etsy_calls']} calls, time to drain {f['drain_seconds']:.1f} s"
             + (f"; {f['note']}" if f.get("note") else ""))
 
 

@@ -28,6 +28,8 @@ FAULT_SHARES = [
     (0.02, {"kind": "drop", "when": "after"}),
 ]
 DRAIN_TIMEOUT = 110.0
+#: How long the broker stays down (seconds).
+OUTAGE_SECONDS = 3.0
 
 
 def inject_faults(admin) -> float:
@@ -70,7 +72,7 @@ def test_etsy_failing_a_fifth_of_calls_everything_completes_once(stack):
     stack.sandbox.admin.clear_faults()
     figures = work.figures("20% of Etsy calls fail", retries=stack.retries())
     record(figures)
-    assert finished, f"not drained within {DRAIN_TIMEOUT} s"
+    assert finished, f"not drained within {DRAIN_TIMEOUT} s: missing {figures['missing']}\n{stack.logs()}"
     assert_clean(figures, stack)
     assert figures["faults"] >= 0.1 * figures["etsy_calls"]  # the faults really happened
 
@@ -78,7 +80,7 @@ def test_etsy_failing_a_fifth_of_calls_everything_completes_once(stack):
 def test_worker_process_killed_mid_run_then_restarted(stack):
     from etsyflow.ops.queues import queue_counts
 
-    work = Workload(stack.sandbox, stack.shop_id, stack.tail, listings=8, orders=24, shipments=8, run="killed")
+    work = Workload(stack.sandbox, stack.shop_id, stack.tail, listings=20, orders=40, shipments=20, run="killed")
     work.prepare()
     # Etsy a little slow, so that work is in the middle when the worker dies.
     stack.sandbox.admin.add_fault(operation="*", kind="delay", delay_seconds=0.15)
@@ -95,38 +97,47 @@ def test_worker_process_killed_mid_run_then_restarted(stack):
     finished = work.drive(DRAIN_TIMEOUT, on_progress=kill_at_a_third)
     stack.sandbox.admin.clear_faults()
     note = (f"SIGKILL after {kill.get('done')} of {work.work_items} items with {kill.get('held')} messages held "
-            f"by the worker; new worker drained the rest in {work.finished - kill['at']:.1f} s") if kill else ""
-    figures = work.figures("worker process SIGKILLed mid-run", retries=stack.retries(), note=note)
+            f"by the worker; new worker drained the rest in {work.finished - kill['at']:.1f} s")
+    note = note if kill else ""
+    figures = work.figures("worker process SIGKILLed mid-run", retries=stack.retries(), note=note,
+                           injected="Etsy calls slowed by 0.15 s:")
     record(figures)
     assert kill and kill["held"] > 0, "the worker held no message when killed"
-    assert finished, f"not drained within {DRAIN_TIMEOUT} s"
+    assert finished, f"not drained within {DRAIN_TIMEOUT} s: missing {figures['missing']}\n{stack.logs()}"
     assert_clean(figures, stack)
 
 
 def test_broker_crashes_mid_run_and_comes_back(stack):
     from etsyflow.ops.queues import queue_counts
 
-    work = Workload(stack.sandbox, stack.shop_id, stack.tail, listings=8, orders=24, shipments=8, run="broker")
+    work = Workload(stack.sandbox, stack.shop_id, stack.tail, listings=20, orders=40, shipments=20, run="broker")
     work.prepare()
     stack.sandbox.admin.add_fault(operation="*", kind="delay", delay_seconds=0.15)
     crash = {}
 
-    def crash_at_a_third(done, total):
-        if not crash and done >= total / 3:
-            counts = queue_counts()
-            crash.update(done=done, queued=sum(q.ready + q.delayed + (q.in_flight or 0) for q in counts))
+    def crash_with_a_backlog(done, total):
+        if crash:
+            return
+        counts = queue_counts()
+        queued = sum(q.ready + q.delayed + (q.in_flight or 0) for q in counts)
+        if done >= 4 and queued >= 10:
+            crash.update(done=done, queued=queued)
             stack.broker_server.crash()  # SIGKILL: only the fsync'd append-only file survives
-            time.sleep(2.0)
+            time.sleep(OUTAGE_SECONDS)
             stack.broker_server.start()
             crash["back"] = time.monotonic()
+            crash["done_when_back"] = work.done_count()
 
     work.send_all()
-    finished = work.drive(DRAIN_TIMEOUT, on_progress=crash_at_a_third)
+    finished = work.drive(DRAIN_TIMEOUT, on_progress=crash_with_a_backlog)
     stack.sandbox.admin.clear_faults()
-    note = (f"broker SIGKILLed after {crash.get('done')} of {work.work_items} items with {crash.get('queued')} "
-            f"messages in it, back 2 s later; drained {work.finished - crash['back']:.1f} s after") if crash else ""
-    figures = work.figures("Redis broker crashed and restarted", retries=stack.retries(), note=note)
+    note = (f"broker SIGKILLed after {crash['done']} of {work.work_items} items with {crash['queued']} messages in "
+            f"it, back {OUTAGE_SECONDS:g} s later with {crash['done_when_back']} done; drained "
+            f"{work.finished - crash['back']:.1f} s after") if crash else ""
+    figures = work.figures("Redis broker crashed and restarted", retries=stack.retries(), note=note,
+                           injected="Etsy calls slowed by 0.15 s:")
     record(figures)
-    assert crash and crash["queued"] > 0, "the broker held no message when it crashed"
-    assert finished, f"not drained within {DRAIN_TIMEOUT} s"
+    assert crash, "the broker never held a backlog to crash with"
+    assert crash["done_when_back"] < work.work_items, "everything was done before the broker came back"
+    assert finished, f"not drained within {DRAIN_TIMEOUT} s: missing {figures['missing']}\n{stack.logs()}"
     assert_clean(figures, stack)

@@ -8,12 +8,19 @@ a run takes seconds instead of hours:
 - ``FAULTS_HEARTBEAT_MS``: a worker silent this long is dead and its unacked
   messages go back to the queue (production: 60 s);
 - ``FAULTS_MAINTENANCE_CHANCE``: how many Redis commands in a million run that
-  queue maintenance (Dramatiq's default: 1,000).
+  queue maintenance (Dramatiq's default: 1,000);
+- ``FAULTS_PARCEL_LOCK_SECONDS``: lifetime of a parcel's lock (production:
+  120 s, the longest a shipment write can take with a 20 s Etsy timeout; the
+  suite's Etsy timeout is 1 s). A worker killed while sending a parcel holds
+  it this long before the redelivered message may go on.
 """
 
 import os
 
+from etsyflow.fulfilment.ledger import ParcelLedger
 from etsyflow.workers import options
+
+ParcelLedger.__init__.__kwdefaults__["lock_seconds"] = float(os.environ.get("FAULTS_PARCEL_LOCK_SECONDS", "20"))
 
 for _options in options.ACTOR_OPTIONS.values():
     _options["min_backoff"] = int(os.environ.get("FAULTS_MIN_BACKOFF_MS", "200"))

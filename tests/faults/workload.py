@@ -149,7 +149,9 @@ class Workload:
         return False
 
     # -- the verdict -----------------------------------------------------------------------
-    def figures(self, scenario: str, *, retries: float, note: str = "") -> dict:
+    def figures(self, scenario: str, *, retries: float, note: str = "",
+                injected: str = "Etsy faults injected") -> dict:
+        """The scenario's figures; ``injected`` names what the sandbox's fault counter counted."""
         completed = self.completed()
         state = self.sandbox.app.state
         with state.lock:
@@ -183,6 +185,7 @@ class Workload:
             "rejections": len(self.rejections()),
             "retries": int(retries),
             "faults": faults,
+            "injected": injected,
             "etsy_calls": int(counters["calls_total"]),
             "drain_seconds": (self.finished or time.monotonic()) - self.started,
             "note": note,
