@@ -9,6 +9,9 @@ import click
 
 from ..config import get_settings
 
+#: Lines of a dead letter's traceback that ``dlq show`` prints.
+TRACEBACK_LINES = 12
+
 
 def _require_shared_parts():
     settings = get_settings()
@@ -128,15 +131,19 @@ def dlq_show(message_id, as_json) -> None:
     if as_json:
         _echo_json(full)
         return
+    labels = {"message_id": "message id", "event_type": "event", "event_id": "event id", "shop_id": "shop",
+              "retries": "attempts"}
     for name in ("message_id", "queue", "actor", "event_type", "event_id", "shop_id", "retries", "replays"):
-        click.echo(f"{name + ':':<12} {full[name]}")
+        click.echo(f"{labels.get(name, name) + ':':<12} {full[name]}")
     click.echo(f"{'dead since:':<12} {_stamp(full['dead_at'])}")
     click.echo(f"{'last error:':<12} {full['last_error'] or '-'}")
     click.echo("event:")
     click.echo(json.dumps(full["envelope"], indent=2, sort_keys=True))
     if full["traceback"]:
-        click.echo("traceback of an earlier attempt:")
-        click.echo(full["traceback"].rstrip())
+        lines = full["traceback"].rstrip().splitlines()
+        click.echo(f"traceback of an earlier attempt (last {min(len(lines), TRACEBACK_LINES)} lines; "
+                   "--json has it all):")
+        click.echo("\n".join(lines[-TRACEBACK_LINES:]))
 
 
 @dlq.command("replay")
