@@ -101,7 +101,7 @@ def publish_notice(message, reason: str):
     from ..workers import base
 
     event_type = message.actor_name[3:] if message.actor_name.startswith("on_") else None
-    handler = base._handlers.get(event_type)
+    handler = base.handler_for(event_type)
     if handler is None or not message.args or not isinstance(message.args[0], dict):
         return None
     try:

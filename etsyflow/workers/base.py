@@ -111,6 +111,11 @@ def handles(event_type: str, *, reject: RejectBuilder | None = None, idempotent_
     return decorator
 
 
+def handler_for(event_type: str | None) -> Handler | None:
+    """The registered handler of ``event_type`` (None when there is none)."""
+    return _handlers.get(event_type or "")
+
+
 def event_rejected(event: CloudEvent | None, errors: list[dict], *, event_type=None, event_id=None) -> CloudEvent:
     data = {"type": event_type or (event.type if event else None),
             "id": event_id or (event.id if event else None), "errors": errors}
@@ -123,7 +128,7 @@ def typed_rejection(raw, invalid: Invalid) -> CloudEvent | None:
     """The type's own rejection (e.g. ``ListingRejected``) for an invalid event, when
     its type is known and it names what it is about, so an upstream that listens
     only for its own rejection type hears of bad input too. None otherwise."""
-    handler = _handlers.get(invalid.event_type or "")
+    handler = handler_for(invalid.event_type)
     data = raw.get("data") if isinstance(raw, dict) else None
     if handler is None or handler.reject is None or not isinstance(data, dict):
         return None
