@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import requests
 
 from .config import Settings, reset_settings
-from .messages import CloudEvent, publish, publish_raw, reset_publisher
+from .messages import CloudEvent, publish, reset_publisher
 from .messages.tail import EventTail
 from .state import reset_redis
 

@@ -9,7 +9,6 @@ starts the same parts as threads: a Dramatiq :class:`~dramatiq.Worker` and a
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 
 import dramatiq
 
@@ -83,11 +82,3 @@ class Runtime:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-
-@contextmanager
-def running(**kwargs):
-    runtime = Runtime(**kwargs).start()
-    try:
-        yield runtime
-    finally:
-        runtime.stop()

@@ -18,7 +18,6 @@ is acknowledged:
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 
@@ -26,12 +25,12 @@ from kombu.mixins import ConsumerMixin
 
 from ..config import get_settings
 from ..config.logging import get_logger
-from ..messages import INBOUND, OUTBOUND, CloudEvent, EventType, publish
+from ..messages import INBOUND, OUTBOUND, publish
 from ..messages.envelope import SOURCE
 from ..messages.bus import BRIDGE_QUEUE
 from ..schemas import Invalid
 from ..schemas.validate import decode, validate_event
-from ..workers.base import typed_rejection
+from ..workers.base import invalid_answers
 
 log = get_logger("etsyflow.bridge")
 
@@ -103,19 +102,8 @@ class Bridge(ConsumerMixin):
         return "forwarded"
 
     def _reject(self, body, invalid: Invalid, raw=None) -> None:
-        # The rejection's id is derived from the body, so a redelivered bad
-        # event produces the same EventRejected id (subscribers can dedupe).
-        digest = hashlib.sha256(body if isinstance(body, bytes) else body.encode()).hexdigest()
-        cause = CloudEvent.new("invalid", {}, id=invalid.event_id or f"sha256:{digest}")
-        rejection = cause.follow_up(EventType.EVENT_REJECTED, {
-            "type": invalid.event_type, "id": invalid.event_id, "errors": invalid.errors,
-        }, key=digest)
-        if invalid.event_id is None:
-            rejection = CloudEvent(type=rejection.type, data=rejection.data, id=rejection.id)
-        publish(rejection)
-        typed = typed_rejection(raw, invalid)  # e.g. ListingRejected for the product's owner
-        if typed is not None:
-            publish(typed)
+        for answer in invalid_answers(invalid, raw, body):
+            publish(answer)
         self.counts["rejected"] += 1
         log.warning("event rejected", event_id=invalid.event_id, event_type=invalid.event_type,
                     reason=str(invalid)[:2000])

@@ -8,7 +8,7 @@ import unicodedata
 from decimal import Decimal
 
 from . import render, taxonomy
-from .errors import ApiError, bad_request, conflict, not_found
+from .errors import bad_request, conflict, not_found
 from .forms import to_cents
 from .images import sniff
 

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from . import render
-from .errors import ApiError, bad_request, conflict, not_found
+from .errors import bad_request, conflict, not_found
 from .forms import Params
 
 ASCENDING = ("asc", "ascending", "up")

@@ -7,7 +7,7 @@ import re
 import time
 
 from . import render, taxonomy
-from .errors import ApiError, bad_request, conflict, not_found
+from .errors import bad_request, conflict, not_found
 from .forms import to_cents
 
 _ISO = re.compile(r"^[A-Z]{2}$")

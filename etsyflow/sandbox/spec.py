@@ -200,7 +200,7 @@ class SpecChecker:
         content = ((operation or {}).get("requestBody") or {}).get("content", {})
         schema = (content.get("multipart/form-data") or {}).get("schema")
         if schema is None:
-            return f"Content for the following mimetype not found: multipart/form-data"
+            return "Content for the following mimetype not found: multipart/form-data"
         instance = {}
         props = schema.get("properties", {})
         for name, values in form.lists():

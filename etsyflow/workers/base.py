@@ -26,6 +26,7 @@ declares one Dramatiq actor per registered handler on a broker. Each actor:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Callable
@@ -116,12 +117,27 @@ def handler_for(event_type: str | None) -> Handler | None:
     return _handlers.get(event_type or "")
 
 
-def event_rejected(event: CloudEvent | None, errors: list[dict], *, event_type=None, event_id=None) -> CloudEvent:
-    data = {"type": event_type or (event.type if event else None),
-            "id": event_id or (event.id if event else None), "errors": errors}
-    if event is not None:
-        return event.follow_up(EventType.EVENT_REJECTED, data)
-    return CloudEvent.new(EventType.EVENT_REJECTED, data, causationid=event_id)
+def event_rejected(event: CloudEvent, errors: list[dict]) -> CloudEvent:
+    """``EventRejected`` for a valid envelope whose content cannot be processed."""
+    return event.follow_up(EventType.EVENT_REJECTED, {"type": event.type, "id": event.id, "errors": errors})
+
+
+def invalid_answers(invalid: Invalid, raw, body: bytes | str) -> list[CloudEvent]:
+    """What an invalid event is answered with: ``EventRejected`` carrying every
+    error, then the type's own rejection where the event names its subject.
+
+    The ids derive from the body, so the same bad event delivered again gets
+    the same answers (subscribers drop repeated ids). Used by the bridge and by
+    actors (an event sent straight to Dramatiq is checked too).
+    """
+    digest = hashlib.sha256(body if isinstance(body, bytes) else body.encode()).hexdigest()
+    cause = CloudEvent.new("invalid", {}, id=invalid.event_id or f"sha256:{digest}")
+    rejection = cause.follow_up(EventType.EVENT_REJECTED, {
+        "type": invalid.event_type, "id": invalid.event_id, "errors": invalid.errors}, key=digest)
+    if invalid.event_id is None:  # no cause to name
+        rejection = CloudEvent(type=rejection.type, data=rejection.data, id=rejection.id)
+    typed = typed_rejection(raw, invalid)
+    return [rejection] if typed is None else [rejection, typed]
 
 
 def typed_rejection(raw, invalid: Invalid) -> CloudEvent | None:
@@ -157,12 +173,10 @@ def process(event_type: str, envelope: dict) -> None:
     try:
         event, data = validate_event(envelope)
     except Invalid as invalid:
-        rejection = event_rejected(None, invalid.errors, event_type=invalid.event_type or event_type,
-                                   event_id=invalid.event_id)
-        publish(rejection)
-        typed = typed_rejection(envelope, invalid)
-        if typed is not None:
-            publish(typed)
+        if invalid.event_type is None:
+            invalid.event_type = event_type
+        for answer in invalid_answers(invalid, envelope, json.dumps(envelope, sort_keys=True, default=str)):
+            publish(answer)
         log.warning("event rejected", reason=str(invalid), event_type=invalid.event_type, event_id=invalid.event_id)
         return
     if event.type != event_type:
