@@ -10,12 +10,17 @@ class EventType(StrEnum):
     DELIVERY_TEMPLATE_READY = "DeliveryTemplateReady"
     LISTING_READY = "ListingReady"
     STOCK_CHANGED = "StockChanged"
+    LISTING_REMOVED = "ListingRemoved"
+    SHOP_LISTINGS_SYNC = "ShopListingsSync"
     ORDERS_POLL_TICK = "OrdersPollTick"
     ORDER_SHIPPED = "OrderShipped"
     # Follow-ups: published by etsyflow.
     DELIVERY_TEMPLATE_SYNCED = "DeliveryTemplateSynced"
     LISTING_PUBLISHED = "ListingPublished"
     LISTING_REJECTED = "ListingRejected"
+    LISTING_UNPUBLISHED = "ListingUnpublished"
+    LISTING_LINKED = "ListingLinked"
+    LISTING_DISCOVERED = "ListingDiscovered"
     STOCK_UPDATED = "StockUpdated"
     STOCK_REJECTED = "StockRejected"
     ORDER_DOWNLOADED = "OrderDownloaded"
@@ -32,6 +37,8 @@ INBOUND: frozenset[str] = frozenset({
     EventType.DELIVERY_TEMPLATE_READY,
     EventType.LISTING_READY,
     EventType.STOCK_CHANGED,
+    EventType.LISTING_REMOVED,
+    EventType.SHOP_LISTINGS_SYNC,
     EventType.ORDERS_POLL_TICK,
     EventType.ORDER_SHIPPED,
 })

@@ -21,6 +21,10 @@ ACTOR_OPTIONS: dict[str, dict] = {
     # Up to 10 image downloads and uploads: allow 15 minutes.
     EventType.LISTING_READY: {**_DEFAULT, "queue_name": "etsyflow.listings", "time_limit": 15 * MINUTE},
     EventType.STOCK_CHANGED: {**_DEFAULT, "queue_name": "etsyflow.stock"},
+    # Same queue as ListingReady: a removal never overtakes the publish it follows.
+    EventType.LISTING_REMOVED: {**_DEFAULT, "queue_name": "etsyflow.listings"},
+    # Reads every listing of a shop (about 104 calls for 10,000 listings): 15 minutes.
+    EventType.SHOP_LISTINGS_SYNC: {**_DEFAULT, "queue_name": "etsyflow.listings", "time_limit": 15 * MINUTE},
     # A tick is worth nothing once the next one is due: no long retries, and
     # ticks older than 10 minutes are dropped by AgeLimit (the next comes).
     EventType.ORDERS_POLL_TICK: {"queue_name": "etsyflow.orders", "max_retries": 3, "min_backoff": 5 * SECOND,
