@@ -688,6 +688,11 @@ def updateListingInventory(ctx):
             **{name: list(ids) for name, ids in on_props.items()},
         }
         sync_from_inventory(listing)
+        # As on Etsy, the listing's processing profile is its offerings' (a listing made on
+        # Etsy.com before processing profiles gets one from its first inventory write).
+        readiness = [p["offering"]["readiness_state_id"] for p in products if p["offering"]["readiness_state_id"]]
+        if readiness:
+            listing["readiness_state_id"] = readiness[0]
         listing["updated"] = now()
         return 200, render.inventory(listing["inventory"], shop["currency_code"])
 
