@@ -173,9 +173,13 @@ def seed(state, shop_id: int, row: dict) -> int:
 
     ``row``: ``title``, ``state``, ``price`` (decimal string), ``quantity``,
     ``sku`` or ``variations`` [{sku, options {name: value}, price, quantity}]
-    (options become the custom properties 513 and 514).
+    (options become the custom properties 513 and 514), ``readiness_state_id``
+    (default: the shop's first processing profile, if it has one), ``taxonomy_id``.
     """
     shop = state.shops[shop_id]
+    # Listings made on Etsy.com carry a processing profile: the one given, else the shop's first.
+    readiness = row.get("readiness_state_id") or next(
+        (rid for rid, r in state.readiness.items() if r["shop_id"] == shop_id), None)
     listing_id, stamp = state.next_id("listing"), now()
     listing = {"title": row["title"], "description": row.get("description") or row["title"], "tags": [],
                "materials": [], "styles": [], "who_made": "i_did", "when_made": "made_to_order",
@@ -186,7 +190,7 @@ def seed(state, shop_id: int, row: dict) -> int:
                "listing_id": listing_id, "shop_id": shop_id, "user_id": shop["user_id"],
                "state": row.get("state") or "active", "created": stamp, "updated": stamp, "state_timestamp": stamp,
                "featured_rank": -1, "shipping_profile_id": None, "return_policy_id": None,
-               "readiness_state_id": None, "processing_min": None, "processing_max": None, "image_ids": [],
+               "readiness_state_id": readiness, "processing_min": None, "processing_max": None, "image_ids": [],
                "properties": {}, "frozen": False}
     if listing["state"] not in ("active", "inactive", "sold_out", "draft", "expired"):
         raise ValueError(f"state {listing['state']!r}")
@@ -196,7 +200,7 @@ def seed(state, shop_id: int, row: dict) -> int:
         products = [{"product_id": state.next_id("product"), "sku": v["sku"], "is_deleted": False,
                      "offerings": [{"offering_id": state.next_id("offering"), "price": to_cents(Decimal(v["price"])),
                                     "quantity": int(v["quantity"]), "is_enabled": int(v["quantity"]) > 0,
-                                    "is_deleted": False, "readiness_state_id": None}],
+                                    "is_deleted": False, "readiness_state_id": readiness}],
                      "property_values": [{"property_id": 513 + i, "property_name": name, "scale_id": None,
                                           "value_ids": [state.next_id("value")], "values": [v["options"][name]]}
                                          for i, name in enumerate(names)]} for v in variations]
@@ -204,7 +208,8 @@ def seed(state, shop_id: int, row: dict) -> int:
         listing["inventory"] = {"products": products, "price_on_property": ids, "quantity_on_property": ids,
                                 "sku_on_property": ids, "readiness_state_on_property": []}
     else:
-        listing["inventory"] = _default_inventory(state, to_cents(Decimal(row["price"])), int(row["quantity"]), None)
+        listing["inventory"] = _default_inventory(state, to_cents(Decimal(row["price"])), int(row["quantity"]),
+                                                  readiness)
         listing["inventory"]["products"][0]["sku"] = row.get("sku") or ""
     listing["price"], listing["quantity"] = 0, 0
     keep = listing["state"]
