@@ -1,0 +1,201 @@
+"""A shop that already sells on Etsy: listings linked by SKU, the rest discovered, products retired.
+
+Listings the seller made on Etsy.com are seeded through the sandbox's admin
+API (``POST /_sandbox/shops/<id>/listings``); everything else goes through
+the bus, the actors, real Redis and the sandbox over HTTP.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from etsyflow.messages import CloudEvent, publish
+
+from .helpers import product, published, stock, synced_template
+
+
+def seed(cat, *listings) -> list[int]:
+    answer = cat.sandbox.admin.request("POST", f"/shops/{cat.shop_id}/listings", {"listings": list(listings)})
+    return answer["listing_ids"]
+
+
+def item(title, sku, state="active", price="30.00", quantity=4):
+    return {"title": title, "state": state, "price": price, "quantity": quantity, "sku": sku, "taxonomy_id": 1002}
+
+
+def sizes(prefix, state="active", quantities=(2, 5)):
+    return {"title": f"{prefix} tee", "state": state, "price": "20.00", "quantity": 1, "taxonomy_id": 1002,
+            "variations": [{"sku": f"{prefix}-{size}", "options": {"Size": size}, "price": price, "quantity": q}
+                           for size, price, q in zip(("S", "M"), ("20.00", "22.00"), quantities)]}
+
+
+def events(cat, event_type, cause=None) -> list[dict]:
+    return cat.tail.of_type(event_type, (lambda e: e.get("causationid") == cause.id) if cause else None)
+
+
+def wait_for(condition, timeout=30.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not met within {timeout} s")
+        time.sleep(0.05)
+
+
+def ops(cat, since) -> list[str]:
+    return [c["operation_id"] for c in cat.calls(since)]
+
+
+def tee_product(cat, product_id, prefix, **more):
+    return product(cat, product_id, sku=None, variations=[
+        {"sku": f"{prefix}-S", "options": {"Size": "S"}, "price": "20.00", "quantity": 3},
+        {"sku": f"{prefix}-M", "options": {"Size": "M"}, "price": "22.00", "quantity": 1}], **more)
+
+
+def test_first_listing_ready_links_the_existing_listing_and_announces_the_others(catalogue):
+    cat = catalogue
+    synced_template(cat)
+    mug, tee, dup_a, dup_b, lone, split_a, split_b = seed(
+        cat, item("Blue mug", "MUG-1"), sizes("TEE", state="draft"), item("Old vase", "VASE-1", state="inactive"),
+        item("Old vase again", "VASE-1", state="sold_out", quantity=0), item("Lamp", "LAMP-1", state="expired"),
+        item("Cup", "SET-CUP"), item("Saucer", "SET-SAUCER"))
+    before = len(cat.listings())
+    mark = cat.mark()
+
+    # The shop was never synced: the first ListingReady reads every listing (5 states, 1 page each) first.
+    event = cat.publish("ListingReady", product(cat, "P-MUG", sku="MUG-1", title="Blue mug, large"))
+    answer = cat.outcome(event, ("ListingPublished", "ListingRejected"), timeout=60)
+    assert answer["type"] == "ListingPublished", answer
+    assert answer["data"]["listing_id"] == mug and answer["data"]["created"] is False
+    assert "title" in answer["data"]["fields_changed"]
+    called = ops(cat, mark)
+    assert "createDraftListing" not in called
+    reads = [c for c in cat.calls(mark) if c["operation_id"] == "getListingsByShop"]
+    assert sorted(c["query"]["state"] for c in reads) == sorted(["active", "draft", "inactive", "sold_out", "expired"])
+    assert all("Inventory" in c["query"]["includes"] for c in reads)
+    assert len(cat.listings()) == before and cat.listing(mug)["title"] == "Blue mug, large"
+    linked = events(cat, "ListingLinked", event)
+    assert [(e["data"]["product_id"], e["data"]["listing_id"], e["data"]["matched_by"]) for e in linked] == [
+        ("P-MUG", mug, "sku")]
+    wait_for(lambda: len(events(cat, "ListingDiscovered", event)) == 6, what="six discoveries")
+    found = {e["data"]["listing_id"]: e["data"] for e in events(cat, "ListingDiscovered", event)}
+    assert set(found) == {tee, dup_a, dup_b, lone, split_a, split_b}
+    assert found[tee]["skus"] == ["TEE-S", "TEE-M"] and found[tee]["state"] == "draft"
+    assert found[lone] == {"shop_id": cat.shop_id, "listing_id": lone, "state": "expired", "title": "Lamp",
+                           "url": found[lone]["url"], "skus": ["LAMP-1"], "price": "30.00", "currency": "USD",
+                           "quantity": 4}
+
+    # Synced: a later product whose SKUs a discovered listing holds is linked to it, not created.
+    mark = cat.mark()
+    data = published(cat, tee_product(cat, "P-TEE", "TEE", state="draft"))
+    assert data["listing_id"] == tee and "createDraftListing" not in ops(cat, mark)
+    assert {p["sku"] for p in cat.listing(tee)["inventory"]["products"]} == {"TEE-S", "TEE-M"}
+
+    # A SKU on two Etsy listings, and SKUs split across two: not linked, the candidates named.
+    mark = cat.mark()
+    for data, candidates in ((product(cat, "P-VASE", sku="VASE-1"), [dup_a, dup_b]),
+                             (product(cat, "P-SET", sku=None, variations=[
+                                 {"sku": "SET-CUP", "options": {"Part": "Cup"}, "price": "9.00", "quantity": 1},
+                                 {"sku": "SET-SAUCER", "options": {"Part": "Saucer"}, "price": "7.00",
+                                  "quantity": 1}]), [split_a, split_b])):
+        answer = cat.send("ListingReady", data, ("ListingPublished", "ListingRejected"))
+        assert answer["type"] == "ListingRejected", answer
+        assert answer["data"]["candidates"] == candidates
+        assert all(str(c) in answer["data"]["reason"] for c in candidates)
+    assert "createDraftListing" not in ops(cat, mark) and len(cat.listings()) == before
+
+    # An explicit sync: each discovery was announced once already; the ambiguities are named again.
+    asked = time.time()
+    sync = cat.publish("ShopListingsSync", {"shop_id": cat.shop_id})
+    wait_for(lambda: (sync_status(cat) or {}).get("status") == "done"
+             and sync_status(cat).get("finished_at", 0) > asked, what="the sync to finish")
+    assert sync_status(cat)["listings"] == 7 and sync_status(cat)["calls"] == 5
+    assert events(cat, "ListingDiscovered", sync) == [] and events(cat, "ListingLinked", sync) == []
+    assert {e["data"]["product_id"] for e in events(cat, "ListingRejected", sync)} == {"P-VASE", "P-SET"}
+
+
+def sync_status(cat) -> dict | None:
+    from etsyflow.catalogue.linking import status
+    from etsyflow.state import get_redis
+
+    return status(get_redis(), cat.shop_id)
+
+
+def test_stock_of_a_listing_made_on_etsy_changes_one_offering_only(catalogue):
+    cat = catalogue
+    synced_template(cat)
+    (tee,) = seed(cat, sizes("KEEP", quantities=(2, 5)))
+    published(cat, product(cat, "P-OTHER", sku="OTHER-1"))  # syncs the shop: KEEP-* discovered and indexed
+    before = {p["sku"]: p for p in cat.listing(tee)["inventory"]["products"]}
+    mark = cat.mark()
+    answer = stock(cat, "KEEP-M", 9)
+    assert answer["type"] == "StockUpdated", answer
+    assert "getListingsByShop" not in ops(cat, mark)  # found through the index the sync wrote
+    after = {p["sku"]: p for p in cat.listing(tee)["inventory"]["products"]}
+    assert after["KEEP-M"]["offerings"][0]["quantity"] == 9
+    assert after["KEEP-S"]["offerings"][0]["quantity"] == 2
+    for sku in ("KEEP-S", "KEEP-M"):
+        assert [(pv["property_id"], pv["property_name"], pv["values"]) for pv in after[sku]["property_values"]] == \
+            [(pv["property_id"], pv["property_name"], pv["values"]) for pv in before[sku]["property_values"]]
+        assert after[sku]["offerings"][0]["price"] == before[sku]["offerings"][0]["price"]
+
+
+def test_seller_edits_on_etsy_are_kept_or_named_when_overwritten(catalogue):
+    cat = catalogue
+    synced_template(cat)
+    (mug,) = seed(cat, item("Mug", "EDIT-1"))
+    base = product(cat, "P-EDIT", sku="EDIT-1", title="Mug", description="Upstream words.")
+    first = published(cat, base)
+    assert first["listing_id"] == mug and cat.listing(mug)["state"] == "active"
+
+    # The seller rewrites the description on Etsy; upstream then changes only the title.
+    cat.etsy("PATCH", f"/shops/{cat.shop_id}/listings/{mug}", data={"description": "The seller's own words."})
+    second = published(cat, {**base, "title": "Mug, blue"})
+    assert second["fields_changed"] == ["title"]
+    assert second["kept_seller_edits"] == ["description"] and second["overwritten_seller_edits"] == []
+    assert cat.listing(mug)["description"] == "The seller's own words."
+
+    # Upstream changes the description too: written, and named as a seller edit overwritten.
+    third = published(cat, {**base, "title": "Mug, blue", "description": "Upstream, revised."})
+    assert third["fields_changed"] == ["description"] and third["overwritten_seller_edits"] == ["description"]
+    assert cat.listing(mug)["description"] == "Upstream, revised."
+
+
+def test_removed_product_is_deactivated_then_reactivated_then_deleted_and_recreated(catalogue):
+    cat = catalogue
+    synced_template(cat)
+    data = product(cat, "P-RET")
+    listing_id = published(cat, data)["listing_id"]
+
+    removal = CloudEvent.new("ListingRemoved", {"shop_id": cat.shop_id, "product_id": "P-RET"}, source="pim",
+                             id=str(uuid.uuid4()))
+    publish(removal)
+    answer = cat.outcome(removal, ("ListingUnpublished", "ListingRejected"))
+    assert answer["type"] == "ListingUnpublished", answer
+    assert answer["data"] == {"shop_id": cat.shop_id, "product_id": "P-RET", "listing_id": listing_id,
+                              "state": "inactive"}
+    assert cat.listing(listing_id)["state"] == "inactive"
+
+    # Redelivered (same id): answered once, nothing written again. Stock returning keeps it retired.
+    mark = cat.mark()
+    publish(removal)
+    assert stock(cat, data["sku"], 8)["type"] == "StockUpdated"
+    assert "updateListing" not in ops(cat, mark) and cat.listing(listing_id)["state"] == "inactive"
+    assert len(events(cat, "ListingUnpublished", removal)) == 1
+
+    # Published again: the same listing is active again.
+    again = published(cat, data)
+    assert again["listing_id"] == listing_id and again["state"] == "active"
+    assert cat.listing(listing_id)["state"] == "active"
+
+    answer = cat.send("ListingRemoved", {"shop_id": cat.shop_id, "product_id": "P-RET", "mode": "delete"},
+                      ("ListingUnpublished", "ListingRejected"))
+    assert answer["type"] == "ListingUnpublished" and answer["data"]["state"] == "deleted", answer
+    assert all(l["listing_id"] != listing_id for l in cat.listings())
+
+    recreated = published(cat, data)
+    assert recreated["created"] is True and recreated["listing_id"] != listing_id
+
+    answer = cat.send("ListingRemoved", {"shop_id": cat.shop_id, "product_id": "NEVER-SEEN"},
+                      ("ListingUnpublished", "ListingRejected"))
+    assert answer["type"] == "ListingRejected" and "no Etsy listing" in answer["data"]["reason"], answer
