@@ -199,3 +199,48 @@ def test_removed_product_is_deactivated_then_reactivated_then_deleted_and_recrea
     answer = cat.send("ListingRemoved", {"shop_id": cat.shop_id, "product_id": "NEVER-SEEN"},
                       ("ListingUnpublished", "ListingRejected"))
     assert answer["type"] == "ListingRejected" and "no Etsy listing" in answer["data"]["reason"], answer
+
+
+def test_sync_listings_command_dry_run_table_then_the_real_sync_and_status(catalogue):
+    from click.testing import CliRunner
+
+    from etsyflow.catalogue.linking import remember_product
+    from etsyflow.cli import main
+    from etsyflow.state import get_redis
+
+    cat = catalogue
+    cup, dup_a, dup_b, lone = seed(cat, item("Cup", "CUP-1"), item("Bowl", "BOWL-1"),
+                                   item("Bowl copy", "BOWL-1", state="draft"), item("Rug", "RUG-1", state="expired"))
+    # Products upstream has published before (what etsyflow remembers of each ListingReady).
+    for product_id, skus in (("P-CUP", ["CUP-1"]), ("P-BOWL", ["BOWL-1"]), ("P-NEW", ["NEW-1"])):
+        remember_product(get_redis(), cat.shop_id, product_id, skus)
+    mark = cat.mark()
+
+    result = CliRunner().invoke(main, ["shop", "sync-listings", "--shop-id", str(cat.shop_id), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert f"Reading shop {cat.shop_id}'s listings" in out  # the progress bar's label
+    assert "4 Etsy listings" in out and "read in 5 calls (fewest possible: 5)" in out
+    rows = {tuple(line.split()[:3]) for line in out.splitlines()}
+    assert ("to", "link", "P-CUP") in rows and ("to", "be", "created") in rows
+    assert any(line.startswith("ambiguous") and "P-BOWL" in line and str(dup_a) in line and str(dup_b) in line
+               for line in out.splitlines())
+    assert any(line.startswith("discovered") and str(lone) in line for line in out.splitlines())
+    assert "Dry run" in out
+    assert [c for c in cat.calls(mark) if c["method"] != "GET"] == []
+    assert cat.tail.of_type("ListingLinked") == [] and cat.tail.of_type("ListingDiscovered") == []
+
+    result = CliRunner().invoke(main, ["shop", "sync-listings", "--shop-id", str(cat.shop_id), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = __import__("json").loads(result.stdout)  # log lines go to stderr
+    assert (summary["linked"], summary["to_create"], summary["ambiguous"], summary["discovered"]) == (1, 1, 1, 1)
+    wait_for(lambda: cat.tail.of_type("ListingLinked") and cat.tail.of_type("ListingDiscovered"),
+             what="the announcements on the bus")
+    assert cat.tail.of_type("ListingLinked")[0]["data"]["listing_id"] == cup
+    assert [e["data"]["listing_id"] for e in cat.tail.of_type("ListingDiscovered")] == [lone]
+    rejected = cat.tail.of_type("ListingRejected")
+    assert rejected and rejected[0]["data"]["candidates"] == [dup_a, dup_b]
+
+    status = CliRunner().invoke(main, ["status"])
+    assert f"shop {cat.shop_id}: listings synced" in status.output, status.output
+    assert "4 listings in 5 calls; linked 1, ambiguous 1, discovered 1" in status.output
