@@ -86,13 +86,11 @@ def render(result: dict) -> str:
     head = (f"Shop {result['shop_id']}: {result['listings']} Etsy listings "
             f"({', '.join(f'{k} {v}' for k, v in result['by_state'].items())}) read in {result['calls']} calls "
             f"(fewest possible: {result['minimum_calls']})")
-    verb = "would be" if result["dry_run"] else "were"
-    counts = (f"linked {result['linked']}, already linked {result['already_linked']}, "
+    counts = (f"{'to link' if result['dry_run'] else 'linked'} {result['linked']}, "
+              f"already linked {result['already_linked']}, "
               f"to be created {result['to_create']}, ambiguous {result['ambiguous']}, "
               f"discovered {result['discovered']}")
-    rows = [[r["outcome"], r["product_id"], r["listing_id"], r["state"],
-             r["detail"] + (f" [candidates: {', '.join(map(str, r['candidates']))}]" if r.get("candidates") else "")]
-            for r in result["rows"]]
+    rows = [[r["outcome"], r["product_id"], r["listing_id"], r["state"], r["detail"]] for r in result["rows"]]
     lines = [head, counts, ""]
     lines += table(["outcome", "product", "listing", "state", "detail"], rows)
     lines.append("")
@@ -100,5 +98,5 @@ def render(result: dict) -> str:
         lines.append("Dry run: nothing was linked or announced. Run again without --dry-run to link "
                      "and announce (ListingLinked, ListingDiscovered, ListingRejected).")
     else:
-        lines.append(f"Links {verb} written; announcements published on the event bus.")
+        lines.append("Links written; announcements published on the event bus.")
     return "\n".join(lines)
