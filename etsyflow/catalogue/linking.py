@@ -341,17 +341,22 @@ def _status(redis, shop_id: int, **values) -> None:
 # -- the whole sync --------------------------------------------------------------------------
 
 def run(shop_id: int, *, client, redis, emit: Emit | None = None, extra: dict | None = None,
-        dry_run: bool = False, progress: Progress | None = None,
-        lock_wait_seconds: float = locks.DEFAULT_WAIT_SECONDS) -> Report:
+        dry_run: bool = False, progress: Progress | None = None, first_only: bool = False,
+        lock_wait_seconds: float = locks.DEFAULT_WAIT_SECONDS) -> Report | None:
     """Read the shop, match, and (unless ``dry_run``) link and announce through ``emit``.
 
     ``extra`` is a ``ListingReady``'s data whose product takes part although
     it was not remembered yet (the automatic sync before a first create).
+    ``first_only``: return None, doing nothing, when a sync has completed by
+    the time this one holds the shop's lock (concurrent first publishes wait
+    for one sync instead of each running their own).
     """
     if dry_run:
         return _match(shop_id, client=client, redis=redis, extra=extra, progress=progress)
     with locks.held(redis, keys.listing_sync_lock(shop_id), lease_seconds=SYNC_LEASE_SECONDS,
                     wait_seconds=lock_wait_seconds):
+        if first_only and synced(redis, shop_id):
+            return None
         started = time.time()
         _status(redis, shop_id, status="running", started_at=started, read=0, total=0, calls=0, error="")
 
@@ -402,8 +407,11 @@ def before_create(data: dict, *, client, redis, emit: Emit,
             if not (etype == "ListingRejected" and edata.get("product_id") == product_id):
                 emit(etype, edata, key)  # this product's own rejection is the caller's answer
 
-        report = run(shop_id, client=client, redis=redis, emit=others, extra=data,
+        report = run(shop_id, client=client, redis=redis, emit=others, extra=data, first_only=True,
                      lock_wait_seconds=lock_wait_seconds)
+    else:
+        report = None
+    if report is not None:
         ambiguity = report.ambiguity(product_id)
     else:
         ambiguity = link_from_index(data, client=client, redis=redis, emit=emit,
