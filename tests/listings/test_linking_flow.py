@@ -244,3 +244,15 @@ def test_sync_listings_command_dry_run_table_then_the_real_sync_and_status(catal
     status = CliRunner().invoke(main, ["status"])
     assert f"shop {cat.shop_id}: listings synced" in status.output, status.output
     assert "4 listings in 5 calls; linked 1, ambiguous 1, discovered 1" in status.output
+
+
+def test_bad_removal_is_refused_by_name_and_the_next_event_goes_on(catalogue):
+    cat = catalogue
+    bad = cat.publish("ListingRemoved", {"shop_id": cat.shop_id, "product_id": "P-1", "mode": "archive"})
+    answer = cat.outcome(bad, ("EventRejected",))
+    assert any(e["field"] == "data.mode" for e in answer["data"]["errors"]), answer
+    typed = cat.outcome(bad, ("ListingRejected",))
+    assert typed["data"]["product_id"] == "P-1" and "mode" in typed["data"]["reason"]
+    answer = cat.send("ListingRemoved", {"shop_id": cat.shop_id, "product_id": "P-1"},
+                      ("ListingUnpublished", "ListingRejected"))
+    assert answer["type"] == "ListingRejected" and "no Etsy listing" in answer["data"]["reason"]

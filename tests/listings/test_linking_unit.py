@@ -51,3 +51,17 @@ def test_fewest_calls_one_page_of_100_per_state_and_one_call_per_empty_state():
     assert minimum_calls({"active": 2000}) == 24
     assert minimum_calls({"active": 9950, "draft": 50}) == 104
     assert minimum_calls({"active": 101, "draft": 100, "inactive": 1}) == 2 + 1 + 1 + 1 + 1
+
+
+def test_status_shows_a_running_sync_with_its_progress_and_the_last_outcome():
+    from etsyflow.ops.status import _listings_sync
+
+    now = 1_800_000_000.0
+    running = {"status": "running", "read": 1200, "total": 10000, "started_at": now - 30}
+    assert _listings_sync(7, running, now).startswith(
+        "shop 7: listings sync running, 1200 of 10000 listings read (12 %), started ")
+    done = {"status": "done", "finished_at": now - 60, "listings": 10000, "calls": 104, "linked": 9000,
+            "ambiguous": 3, "discovered": 997}
+    assert "10000 listings in 104 calls; linked 9000, ambiguous 3, discovered 997" in _listings_sync(7, done, now)
+    failed = {"status": "failed", "finished_at": now, "error": "Etsy said no"}
+    assert "listings sync failed" in _listings_sync(7, failed, now) and "Etsy said no" in _listings_sync(7, failed, now)
