@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 from ..etsy.errors import PermanentError
 from ..schemas import listings as mapping
+from ..schemas.linking import kept_field
 from . import images as image_fetch
 from . import inventory as inv
 from . import keys, locks, records, shop, taxonomy
@@ -435,8 +436,6 @@ def _fields_to_write(desired: Desired, link, *, client) -> tuple[dict, list[str]
     upstream = [k for k, v in desired.fields.items() if link.fields.get(k) != v]
     if not upstream:
         return {}, [], []
-    from ..schemas.linking import kept_field
-
     etsy = client.get_listing(link.listing_id) or {}
     edited = [k for k, v in link.fields.items() if kept_field(etsy, k) is not None and kept_field(etsy, k) != v]
     form = mapping.update_form({k: desired.fields[k] for k in upstream})
