@@ -277,13 +277,14 @@ def apply(report: Report, redis, *, emit: Emit, lock_wait_seconds: float = locks
     shop_id = report.shop_id
     made = []
     for link in report.linked:
-        emit("ListingLinked", shape.linked_data(shop_id, link.product_id, link.listing_id, link.skus),
-             f"linked:{link.product_id}:{link.listing_id}")
-        if write_link(redis, shop_id, link.product_id, link.listing, lock_wait_seconds=lock_wait_seconds):
-            made.append(link)
-        else:
-            report.ambiguous.append(Ambiguity(link.product_id, [link.listing_id], (
-                f"not linked: Etsy listing {link.listing_id} was taken by another product during the sync")))
+        if records.listing_owner(redis, shop_id, link.listing_id) in (None, link.product_id):
+            emit("ListingLinked", shape.linked_data(shop_id, link.product_id, link.listing_id, link.skus),
+                 f"linked:{link.product_id}:{link.listing_id}")
+            if write_link(redis, shop_id, link.product_id, link.listing, lock_wait_seconds=lock_wait_seconds):
+                made.append(link)
+                continue
+        report.ambiguous.append(Ambiguity(link.product_id, [link.listing_id], (
+            f"not linked: Etsy listing {link.listing_id} was taken by another product during the sync")))
     report.linked = made
     for ambiguity in report.ambiguous:
         emit("ListingRejected", shape.ambiguous_data(shop_id, ambiguity.product_id, ambiguity.reason,
