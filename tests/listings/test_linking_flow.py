@@ -256,3 +256,22 @@ def test_bad_removal_is_refused_by_name_and_the_next_event_goes_on(catalogue):
     answer = cat.send("ListingRemoved", {"shop_id": cat.shop_id, "product_id": "P-1"},
                       ("ListingUnpublished", "ListingRejected"))
     assert answer["type"] == "ListingRejected" and "no Etsy listing" in answer["data"]["reason"]
+
+
+def test_a_long_sync_shows_its_progress_in_status(catalogue):
+    from click.testing import CliRunner
+
+    from etsyflow.cli import main
+
+    cat = catalogue
+    seed(cat, *[item(f"Thing {n}", f"T-{n}") for n in range(450)])
+    # Etsy answers each page slowly: the sync is seen running, page by page.
+    cat.admin.add_fault(operation="getListingsByShop", kind="delay", when="before", delay_seconds=0.4)
+    sync = cat.publish("ShopListingsSync", {"shop_id": cat.shop_id})
+    wait_for(lambda: (sync_status(cat) or {}).get("status") == "running"
+             and 0 < sync_status(cat).get("read", 0) < 450, what="a running sync part-way")
+    shown = CliRunner().invoke(main, ["status"]).stdout
+    assert f"shop {cat.shop_id}: listings sync running" in shown and "of 450 listings read" in shown, shown
+    wait_for(lambda: len(events(cat, "ListingDiscovered", sync)) == 450, timeout=60, what="450 discoveries")
+    wait_for(lambda: sync_status(cat)["status"] == "done", what="the sync to finish")
+    assert sync_status(cat)["calls"] == 5 + 4  # 450 active: 5 pages; the other four states: 1 each
