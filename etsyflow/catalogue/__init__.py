@@ -9,5 +9,7 @@
 - :mod:`.fingerprint` — stable hashes of what was last written, part by part;
 - :mod:`.templates` — delivery template → shipping + processing profile;
 - :mod:`.listings` — product → listing sync (create, recover, update only what changed);
-- :mod:`.stock` — one SKU's quantity.
+- :mod:`.stock` — one SKU's quantity;
+- :mod:`.linking` — existing Etsy listings linked to products by SKU, the rest discovered;
+- :mod:`.retire` — a product's listing made inactive or deleted.
 """
