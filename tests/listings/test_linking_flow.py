@@ -275,3 +275,19 @@ def test_a_long_sync_shows_its_progress_in_status(catalogue):
     wait_for(lambda: len(events(cat, "ListingDiscovered", sync)) == 450, timeout=60, what="450 discoveries")
     wait_for(lambda: sync_status(cat)["status"] == "done", what="the sync to finish")
     assert sync_status(cat)["calls"] == 5 + 4  # 450 active: 5 pages; the other four states: 1 each
+
+
+def test_delete_whose_answer_is_lost_is_answered_once_as_deleted(catalogue):
+    cat = catalogue
+    synced_template(cat)
+    listing_id = published(cat, product(cat, "P-LOST"))["listing_id"]
+    # Etsy deletes the listing, then the connection drops: the resend finds it gone (404).
+    cat.admin.add_fault(operation="deleteListing", kind="drop", when="after", times=1)
+    answer = cat.send("ListingRemoved", {"shop_id": cat.shop_id, "product_id": "P-LOST", "mode": "delete"},
+                      ("ListingUnpublished", "ListingRejected"), timeout=60)
+    assert answer["type"] == "ListingUnpublished", answer
+    assert answer["data"] == {"shop_id": cat.shop_id, "product_id": "P-LOST", "listing_id": listing_id,
+                              "state": "deleted"}
+    assert all(l["listing_id"] != listing_id for l in cat.listings())
+    deletes = [c for c in cat.calls() if c["operation_id"] == "deleteListing"]
+    assert len(deletes) == 2 and deletes[0]["fault"] and deletes[1]["status"] == 404
