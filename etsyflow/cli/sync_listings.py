@@ -33,7 +33,7 @@ class Bar:
 
 
 def run(shop_id: int, *, dry_run: bool, as_json: bool) -> dict:
-    from ..catalogue import linking
+    from ..catalogue import linking, locks
     from ..etsy.client import EtsyClient
     from ..messages import CloudEvent, publish
     from ..state import get_redis
@@ -44,7 +44,10 @@ def run(shop_id: int, *, dry_run: bool, as_json: bool) -> dict:
     bar = Bar(f"Reading shop {shop_id}'s listings") if not as_json else None
     try:
         report = linking.run(shop_id, client=EtsyClient(shop_id), redis=get_redis(), emit=emit,
-                             dry_run=dry_run, progress=bar)
+                             dry_run=dry_run, progress=bar, lock_wait_seconds=5)
+    except locks.Busy:
+        raise click.ClickException(f"a listings sync of shop {shop_id} is running; `etsyflow status` "
+                                   "shows its progress") from None
     finally:
         if bar is not None:
             bar.close()
