@@ -122,22 +122,30 @@ def sync_status(cat) -> dict | None:
 
 
 def test_stock_of_a_listing_made_on_etsy_changes_one_offering_only(catalogue):
+    from etsyflow.catalogue.linking import remember_product
+    from etsyflow.state import get_redis
+
     cat = catalogue
     synced_template(cat)
-    (tee,) = seed(cat, sizes("KEEP", quantities=(2, 5)))
-    published(cat, product(cat, "P-OTHER", sku="OTHER-1"))  # syncs the shop: KEEP-* discovered and indexed
-    before = {p["sku"]: p for p in cat.listing(tee)["inventory"]["products"]}
-    mark = cat.mark()
-    answer = stock(cat, "KEEP-M", 9)
-    assert answer["type"] == "StockUpdated", answer
-    assert "getListingsByShop" not in ops(cat, mark)  # found through the index the sync wrote
-    after = {p["sku"]: p for p in cat.listing(tee)["inventory"]["products"]}
-    assert after["KEEP-M"]["offerings"][0]["quantity"] == 9
-    assert after["KEEP-S"]["offerings"][0]["quantity"] == 2
-    for sku in ("KEEP-S", "KEEP-M"):
-        assert [(pv["property_id"], pv["property_name"], pv["values"]) for pv in after[sku]["property_values"]] == \
-            [(pv["property_id"], pv["property_name"], pv["values"]) for pv in before[sku]["property_values"]]
-        assert after[sku]["offerings"][0]["price"] == before[sku]["offerings"][0]["price"]
+    tee, linked = seed(cat, sizes("KEEP", quantities=(2, 5)), sizes("LINK", quantities=(1, 1)))
+    remember_product(get_redis(), cat.shop_id, "P-LINK", ["LINK-S", "LINK-M"])
+    sync = cat.publish("ShopListingsSync", {"shop_id": cat.shop_id})
+    wait_for(lambda: events(cat, "ListingLinked", sync) and events(cat, "ListingDiscovered", sync),
+             what="KEEP-* discovered and LINK-* linked")
+    assert events(cat, "ListingLinked", sync)[0]["data"]["listing_id"] == linked
+    for listing_id, prefix, untouched in ((tee, "KEEP", 2), (linked, "LINK", 1)):
+        before = {p["sku"]: p for p in cat.listing(listing_id)["inventory"]["products"]}
+        mark = cat.mark()
+        answer = stock(cat, f"{prefix}-M", 9)
+        assert answer["type"] == "StockUpdated" and answer["data"]["listing_id"] == listing_id, answer
+        assert "getListingsByShop" not in ops(cat, mark)  # found through the index the sync wrote
+        after = {p["sku"]: p for p in cat.listing(listing_id)["inventory"]["products"]}
+        assert after[f"{prefix}-M"]["offerings"][0]["quantity"] == 9
+        assert after[f"{prefix}-S"]["offerings"][0]["quantity"] == untouched
+        for sku in before:
+            assert [(pv["property_id"], pv["property_name"], pv["values"]) for pv in after[sku]["property_values"]] \
+                == [(pv["property_id"], pv["property_name"], pv["values"]) for pv in before[sku]["property_values"]]
+            assert after[sku]["offerings"][0]["price"] == before[sku]["offerings"][0]["price"]
 
 
 def test_seller_edits_on_etsy_are_kept_or_named_when_overwritten(catalogue):
