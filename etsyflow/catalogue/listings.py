@@ -36,7 +36,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from ..config import get_settings
 from ..etsy.errors import PermanentError
+from ..etsy.transport import longest_call_seconds
+from ..messages import Refused, RetryLater
 from ..schemas import listings as mapping
 from . import images as image_fetch
 from . import inventory as inv
@@ -47,14 +50,6 @@ INTENT_SLACK_SECONDS = 300
 #: Crash recovery reads at most this many pages of 100 drafts.
 RECOVERY_PAGES = 10
 MAX_IMAGES = 10
-
-
-class Refused(Exception):
-    """The product cannot be sent as it is; ``reason`` is for a merchandiser."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass
@@ -100,11 +95,8 @@ def prepare(data: dict, *, client, once, redis) -> Desired:
     properties = []
     if data.get("specifics") or data.get("variations"):
         properties = taxonomy.properties(client, redis, data["taxonomy_id"])
-    try:
-        specifics = mapping.resolve_specifics(data.get("specifics") or [], properties, data["taxonomy_id"])
-        products, ids = mapping.inventory_products(data, properties, readiness_state_id=tpl.readiness_state_id)
-    except mapping.Unmappable as error:
-        raise Refused(error.reason) from None
+    specifics = mapping.resolve_specifics(data.get("specifics") or [], properties, data["taxonomy_id"])
+    products, ids = mapping.inventory_products(data, properties, readiness_state_id=tpl.readiness_state_id)
     policy = shop.return_policy_id(client, once, redis, data["shop_id"])
     fields = mapping.listing_fields(data, shipping_profile_id=tpl.shipping_profile_id, return_policy_id=policy)
     images = [{"key": image_key(i), "url": i["url"], "alt_text": i.get("alt_text") or ""}
@@ -155,13 +147,7 @@ def sync(data: dict, *, client, once, redis, session=None, lock_wait_seconds: fl
 
 
 def _download(wanted: list[dict], session) -> dict:
-    out = {}
-    for image in wanted:
-        try:
-            out[image["key"]] = image_fetch.fetch(image["url"], session=session)
-        except image_fetch.ImageRefused as error:
-            raise Refused(error.reason) from None
-    return out
+    return {image["key"]: image_fetch.fetch(image["url"], session=session) for image in wanted}
 
 
 # -- creating once --------------------------------------------------------------------
@@ -211,22 +197,15 @@ def _wait_for_settle(link: records.ListingLink, once) -> None:
 
     Etsy may still carry that create out (a request held past our timeout), so
     a new one is sent only once the earlier one cannot land any more: its
-    longest duration (rate-limit wait + timeout) plus ``SHIPMENT_SETTLE_SECONDS``
-    after the intent. Until then Dramatiq retries after the remaining time.
+    longest duration (rate-limit wait + timeout) plus ``WRITE_SETTLE_SECONDS``
+    after the intent. Until then the message is retried after the remaining time.
     (Found by the fault suite: a create delayed 2.5 s by Etsy, retried after
     a 1 s timeout, made a second listing.)
     """
-    import dramatiq
-
-    from ..config import get_settings
-
     settings = get_settings()
-    longest = float(getattr(getattr(once, "transport", None), "max_rate_wait_seconds", 10.0))
-    longest += settings.etsy_timeout_seconds
-    remaining = (link.intent_at or 0) + longest + settings.shipment_settle_seconds - time.time()
+    remaining = (link.intent_at or 0) + longest_call_seconds(settings) + settings.write_settle_seconds - time.time()
     if remaining > 0:
-        raise dramatiq.Retry(f"waiting {remaining:.1f} s for Etsy to show an earlier create",
-                             delay=int(remaining * 1000) + 1)
+        raise RetryLater(remaining + 0.001, f"waiting {remaining:.1f} s for Etsy to show an earlier create")
 
 
 def _default_inventory(desired: Desired) -> dict:

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..messages import Refused
 from ..schemas import listings as mapping
 from . import inventory as inv
 from . import keys, locks, records
-from .listings import Refused
 
 #: Fallback search: at most this many pages of 100 listings per state.
 SEARCH_PAGES = 10

@@ -53,9 +53,12 @@ class Settings:
     log_level: str = "INFO"
     # Operator's extra carrier aliases (JSON or CSV), merged over etsyflow/fulfilment/carriers.json.
     carriers_file: str | None = None
-    # After a shipment write whose outcome is unknown (timeout), how long Etsy is given to show it
-    # before it is written again (seconds).
-    shipment_settle_seconds: float = 10.0
+    # After a create on Etsy whose outcome is unknown (timeout, lost answer: a shipment, a new
+    # listing), how long Etsy is given to show it before it is written again (seconds).
+    # Env WRITE_SETTLE_SECONDS; SHIPMENT_SETTLE_SECONDS, its first name, is still read.
+    write_settle_seconds: float = 10.0
+    # Seconds between two refreshes of the quota and queue gauges (METRICS_REFRESH_SECONDS).
+    metrics_refresh_seconds: float = 15.0
 
     # -- derived -------------------------------------------------------------
     @property
@@ -169,7 +172,9 @@ class Settings:
             max_event_bytes=integer("MAX_EVENT_BYTES", 262144, 1024),
             log_level=level,
             carriers_file=env.get("CARRIERS_FILE", "").strip() or None,
-            shipment_settle_seconds=number("SHIPMENT_SETTLE_SECONDS", 10.0, 0.0),
+            write_settle_seconds=number("WRITE_SETTLE_SECONDS" if env.get("WRITE_SETTLE_SECONDS", "").strip()
+                                        else "SHIPMENT_SETTLE_SECONDS", 10.0, 0.0),
+            metrics_refresh_seconds=number("METRICS_REFRESH_SECONDS", 15.0, 0.2),
         )
         if problems:
             raise ConfigError(problems)

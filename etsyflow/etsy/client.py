@@ -26,9 +26,12 @@ from urllib.parse import urlparse
 
 import requests
 
+from ..config import get_settings
+from ..state import get_redis
 from .errors import PermanentError
 from .money import to_etsy_price
 from .pagination import iter_results
+from .ratelimit import MAX_RATE_WAIT_SECONDS, RateLimiter
 from .transport import NeedsRefresh, Transport
 
 API = "/v3/application"
@@ -42,7 +45,7 @@ REQUIRED = {
     "createShopReturnPolicy": ("accepts_returns", "accepts_exchanges"),
     "updateListingProperty": ("value_ids", "values"),
 }
-#: Inventory fields Etsy returns but refuses on PUT (#134, #159, #168).
+#: Inventory fields Etsy returns but refuses on PUT.
 INVENTORY_READ_ONLY = {"product_id", "offering_id", "is_deleted", "scale_name"}
 
 
@@ -50,28 +53,24 @@ class EtsyClient:
     """Etsy calls for one shop.
 
     ``settings``/``redis`` default to the process-wide ones; ``session`` to a
-    requests Session per thread. ``tokens`` (an object with
-    ``access_token()`` and ``refresh(stale)``) defaults to the shop's stored,
-    encrypted tokens; ``limiter`` to the deployment-wide rate limiter.
+    requests Session per thread. ``tokens`` is the token provider (an object
+    with ``access_token()`` and ``refresh(stale)``), injected: without one,
+    calls go out without a Bearer token. A shop's stored, encrypted tokens are
+    wired in by :func:`etsyflow.shops.shop_client`. ``limiter`` defaults to the
+    deployment-wide rate limiter.
     Seconds: ``max_retry_seconds`` bounds a call's in-call retries and waits,
     ``max_rate_wait_seconds`` one wait for a per-second slot.
     """
 
     def __init__(self, shop_id: int | None, settings=None, redis=None, session: requests.Session | None = None,
-                 *, tokens=None, limiter=None, store=None, prefix: str = "etsyflow", max_attempts: int = 4,
-                 max_retry_seconds: float = 30.0, max_rate_wait_seconds: float = 10.0,
+                 *, tokens=None, limiter=None, prefix: str = "etsyflow", max_attempts: int = 4,
+                 max_retry_seconds: float = 30.0, max_rate_wait_seconds: float = MAX_RATE_WAIT_SECONDS,
                  response_hook: Callable[[str, requests.Response], None] | None = None):
         if settings is None:
-            from ..config import get_settings
-
             settings = get_settings()
-        if redis is None and (limiter is None or (tokens is None and shop_id is not None and store is None)):
-            from ..state import get_redis
-
+        if redis is None and limiter is None:
             redis = get_redis()
         if limiter is None:
-            from .ratelimit import RateLimiter
-
             limiter = RateLimiter(redis, settings, prefix=prefix,
                                   max_wait_seconds=max_rate_wait_seconds)
         self.shop_id = int(shop_id) if shop_id is not None else None
@@ -80,12 +79,6 @@ class EtsyClient:
         self.transport = Transport(settings, session=session, limiter=limiter, shop_id=self.shop_id,
                                    max_attempts=max_attempts, max_retry_seconds=max_retry_seconds,
                                    max_rate_wait_seconds=max_rate_wait_seconds, response_hook=response_hook)
-        if tokens is None and self.shop_id is not None:
-            from ..shops.store import ShopStore
-            from ..shops.tokens import ShopTokens
-
-            store = store or ShopStore(redis, settings, prefix=prefix)
-            tokens = ShopTokens(self.shop_id, store, self.transport)
         self.tokens = tokens
 
     # -- the one way out -------------------------------------------------------------

@@ -44,6 +44,12 @@ from typing import Iterator, Mapping
 from . import metrics
 from .errors import RateLimited
 
+#: The longest one wait for a per-second slot of Etsy's rate limit (seconds). The
+#: one place this bound is written: the limiter, the transport, the client and the
+#: code that works out how long an unanswered write may still land
+#: (:func:`etsyflow.etsy.transport.longest_call_seconds`) read it.
+MAX_RATE_WAIT_SECONDS = 10.0
+
 DAY_MS = 86_400_000
 #: How long (ms) a Etsy-reported limit or remaining-today figure is trusted.
 REPORTED_TTL_MS = 3_600_000
@@ -122,7 +128,7 @@ class RateLimiter:
     """
 
     def __init__(self, redis=None, settings=None, *, prefix: str = "etsyflow",
-                 max_wait_seconds: float = 10.0, safety_ms: int = 10):
+                 max_wait_seconds: float = MAX_RATE_WAIT_SECONDS, safety_ms: int = 10):
         if redis is None:
             from ..state import get_redis
 

@@ -22,6 +22,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..etsy.money import format_decimal
+from ..messages.contract import CONTRACT, rejection_data
+from ..messages.outcomes import Refused
+from ..messages.types import EventType
 
 #: Etsy's custom variation properties (any category).
 CUSTOM_PROPERTY_IDS = (513, 514)
@@ -30,12 +33,8 @@ LISTING_URL = "https://www.etsy.com/listing/{listing_id}"
 _FORBIDDEN_IN_VALUES = "()"
 
 
-class Unmappable(ValueError):
-    """Upstream data that has no Etsy equivalent; ``reason`` is for a merchandiser."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+class Unmappable(Refused):
+    """Upstream data that has no Etsy equivalent (the event is refused); ``reason`` is for a merchandiser."""
 
 
 # -- listing fields ----------------------------------------------------------------
@@ -132,11 +131,8 @@ def published_data(data: dict, *, listing_id: int, state: str, created: bool, ch
 
 
 def rejected_data(data: dict, reason: str) -> dict:
-    """``ListingRejected`` data (``rrp`` carried when the event had one)."""
-    out = {"shop_id": data.get("shop_id"), "product_id": data.get("product_id"), "reason": reason}
-    if data.get("rrp") is not None:
-        out["rrp"] = format_decimal(data["rrp"]) if isinstance(data["rrp"], Decimal) else str(data["rrp"])
-    return out
+    """``ListingRejected`` data (``rrp`` carried when the event had one); the contract's rule."""
+    return rejection_data(CONTRACT[EventType.LISTING_READY], EventType.LISTING_READY, None, data, reason)
 
 
 # -- taxonomy names ----------------------------------------------------------------
@@ -347,5 +343,4 @@ def stock_data(shop_id: int, sku: str, quantity: int, *, listing_id: int, produc
 
 
 def stock_rejected_data(data: dict, reason: str) -> dict:
-    return {"shop_id": data.get("shop_id"), "sku": data.get("sku"), "quantity": data.get("quantity"),
-            "reason": reason}
+    return rejection_data(CONTRACT[EventType.STOCK_CHANGED], EventType.STOCK_CHANGED, None, data, reason)

@@ -25,6 +25,7 @@ from ..etsy import metrics
 from ..etsy.errors import AuthFailed, TransientError
 from ..etsy.oauth import TokenGrant, refresh_grant
 from ..etsy.transport import Transport
+from ..messages import CloudEvent, EventType, publish
 from .crypto import DecryptError, SecretKeyMissing
 from .store import STATUS_AUTH_FAILED, ShopStore, TokenRecord
 
@@ -147,8 +148,6 @@ class StaticTokens:
 def publish_auth_failed(shop_id: int, reason: str) -> None:
     """Publish ``ShopAuthFailed`` {shop_id, reason}; a failure to publish is logged, not raised."""
     try:
-        from ..messages import CloudEvent, publish
-
-        publish(CloudEvent.new("ShopAuthFailed", {"shop_id": int(shop_id), "reason": reason}))
+        publish(CloudEvent.new(EventType.SHOP_AUTH_FAILED, {"shop_id": int(shop_id), "reason": reason}))
     except Exception as error:  # the shop is marked either way; status shows it
         log.error("shop_auth_failed_not_published", shop_id=shop_id, error=str(error))

@@ -93,11 +93,11 @@ def test_carrier_spellings_reach_etsy_as_etsy_names(shop, tail, runtime):
 
 
 def test_unknown_carrier_keeps_the_number_via_other_and_the_note(shop, tail, runtime):
-    from etsyflow.etsy import EtsyClient
+    from etsyflow.shops import shop_client
 
     # What Etsy does with a carrier name it does not know: the tracking code is dropped.
     raw = shop.order()
-    EtsyClient(shop.shop_id).create_receipt_shipment(raw, tracking_code="CX123", carrier_name="Courier Express")
+    shop_client(shop.shop_id).create_receipt_shipment(raw, tracking_code="CX123", carrier_name="Courier Express")
     [dropped] = shop.shipments(raw)
     assert not dropped["tracking_code"]
 
@@ -173,7 +173,7 @@ def settle_seconds():
     from etsyflow.config import get_settings, reset_settings
 
     before = get_settings()
-    yield lambda seconds: reset_settings(before.with_overrides(shipment_settle_seconds=seconds))
+    yield lambda seconds: reset_settings(before.with_overrides(write_settle_seconds=seconds))
     reset_settings(before)
 
 

@@ -27,7 +27,7 @@ def rabbit_shop(configure, redis_url, sandbox):
 
 
 def test_dead_letter_listed_and_replayed_on_rabbitmq(rabbit_shop, sandbox, tail):
-    from etsyflow.config.broker import build_broker
+    from etsyflow.workers.broker import build_broker
     from etsyflow.runtime import Runtime
 
     broker = build_broker()

@@ -55,7 +55,7 @@ def freeze_mid_page(proc, state, timeout=60.0) -> int:
 def test_worker_killed_mid_page_then_every_order_exactly_once(shop, sandbox, redis_url, tail, tmp_path, monkeypatch):
     from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
 
-    from etsyflow.config.broker import add_middleware, build_broker
+    from etsyflow.workers.broker import add_middleware, build_broker
     from etsyflow.runtime import Runtime
     from etsyflow.workers import setup
 
