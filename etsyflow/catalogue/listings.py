@@ -42,7 +42,7 @@ from ..etsy.transport import longest_call_seconds
 from ..messages import Refused, RetryLater
 from ..schemas import listings as mapping
 from . import images as image_fetch
-from . import inventory as inv
+from ..schemas import inventory as inv
 from . import keys, locks, records, shop, taxonomy
 
 #: A draft created more than this long before the intent record is not ours (seconds).
@@ -177,7 +177,7 @@ def _create_or_adopt(desired: Desired, link: records.ListingLink, *, client, onc
     else:
         listing = adopted
         known = _intent(desired.create_form) == records.load_json(link.create_fp, {})
-    listing_id = int(listing["listing_id"])
+    listing_id = mapping.listing_id(listing)
     records.claim_listing(redis, shop_id, listing_id, product_id)
     link.listing_id, link.status, link.state = listing_id, records.LINKED, listing.get("state") or "draft"
     link.template_id, link.readiness_state_id = desired.template_id, desired.readiness_state_id
@@ -225,13 +225,13 @@ def _find_draft(client, redis, shop_id: int, intent: dict, intent_at: float) -> 
                                              sort_on="created", sort_order="desc") or {}
         results = answer.get("results") or []
         for listing in results:
-            created = listing.get("created_timestamp") or listing.get("creation_timestamp") or 0
+            created = mapping.created_at(listing)
             if created < cutoff:
                 continue
             if mapping.matches_created(listing, intent) and \
-                    records.listing_owner(redis, shop_id, listing["listing_id"]) is None:
+                    records.listing_owner(redis, shop_id, mapping.listing_id(listing)) is None:
                 return listing
-        oldest = min((l.get("created_timestamp") or 0 for l in results), default=0)
+        oldest = min((mapping.created_at(entry) for entry in results), default=0)
         if len(results) < 100 or oldest < cutoff:
             return None
     return None
@@ -246,12 +246,12 @@ def _save_images(redis, link):
 def _reconcile_images(link, desired, *, client, redis) -> None:
     """After an interrupted upload: make the record match Etsy (adopt or delete the orphan)."""
     answer = client.get_listing_images(link.listing_id) or {}
-    etsy = sorted(answer.get("results") or [], key=lambda i: i.get("rank") or 0)
+    etsy = sorted(answer.get("results") or [], key=mapping.image_rank)
     known = {int(i["id"]): i["key"] for i in link.images}
     intended = next((i for i in desired.images if i["key"] == link.image_intent), None)
     rebuilt = []
     for image in etsy:
-        image_id = int(image["listing_image_id"])
+        image_id = mapping.image_id(image)
         if image_id in known:
             rebuilt.append({"key": known[image_id], "id": image_id})
         elif intended is not None and (image.get("alt_text") or "") == intended["alt_text"] \
@@ -301,7 +301,7 @@ def _sync_images(desired: Desired, link, downloads, *, client, once, redis) -> b
                                              content_type=image.content_type, rank=rank,
                                              alt_text=by_key[key]["alt_text"] or None,
                                              overwrite=True if overwrite else None)
-            entry = {"key": key, "id": int(made["listing_image_id"])}
+            entry = {"key": key, "id": mapping.image_id(made)}
             if overwrite:
                 current[position] = entry
             else:
@@ -319,10 +319,8 @@ def _sync_images(desired: Desired, link, downloads, *, client, once, redis) -> b
 
 
 def _assign_rank(client, listing_id: int, image_id: int, rank: int) -> None:
-    """Move an image already on the listing to ``rank``: ``uploadListingImage`` with its
-    ``listing_image_id`` and no file (multipart, as the operation is). Idempotent."""
-    client.call("uploadListingImage", "POST", f"/shops/{client.shop_id}/listings/{int(listing_id)}/images",
-                files={"listing_image_id": (None, str(int(image_id))), "rank": (None, str(int(rank)))})
+    """Move an image already on the listing to ``rank`` (idempotent)."""
+    client.rank_listing_image(listing_id, image_id, rank)
 
 
 def _delete_image(client, link, image_id: int) -> None:

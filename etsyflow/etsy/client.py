@@ -281,6 +281,12 @@ class EtsyClient:
                          data={k: v for k, v in data.items() if v is not None},
                          files={"image": (filename, image, content_type)})
 
+    def rank_listing_image(self, listing_id: int, listing_image_id: int, rank: int) -> dict:
+        """Move an image already on the listing to ``rank``: ``uploadListingImage`` with its
+        ``listing_image_id`` and no file (multipart, as the operation is). Idempotent."""
+        return self.call("uploadListingImage", "POST", f"/shops/{self._shop(None)}/listings/{int(listing_id)}/images",
+                         files={"listing_image_id": (None, str(int(listing_image_id))), "rank": (None, str(int(rank)))})
+
     def delete_listing_image(self, listing_id: int, listing_image_id: int) -> None:
         self.call("deleteListingImage", "DELETE",
                   f"/shops/{self._shop(None)}/listings/{int(listing_id)}/images/{int(listing_image_id)}")

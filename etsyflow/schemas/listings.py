@@ -344,3 +344,22 @@ def stock_data(shop_id: int, sku: str, quantity: int, *, listing_id: int, produc
 
 def stock_rejected_data(data: dict, reason: str) -> dict:
     return rejection_data(CONTRACT[EventType.STOCK_CHANGED], EventType.STOCK_CHANGED, None, data, reason)
+
+
+# -- reading Etsy's ShopListing and ListingImage ---------------------------------------
+
+def listing_id(listing: dict) -> int:
+    return int(listing["listing_id"])
+
+
+def created_at(listing: dict) -> float:
+    """When Etsy created the listing (epoch seconds; 0 when the answer does not say)."""
+    return listing.get("created_timestamp") or listing.get("creation_timestamp") or 0
+
+
+def image_id(image: dict) -> int:
+    return int(image["listing_image_id"])
+
+
+def image_rank(image: dict) -> int:
+    return image.get("rank") or 0

@@ -154,3 +154,22 @@ def profile_differs(profile: dict, template: dict) -> bool:
     return (profile.get("title") != template["title"]
             or profile.get("origin_country_iso") != template["origin_country_iso"]
             or (profile.get("origin_postal_code") or None) != (template.get("origin_postal_code") or None))
+
+
+# -- reading Etsy's ShopShippingProfile ------------------------------------------------
+
+def profile_id(profile: dict) -> int:
+    return int(profile["shipping_profile_id"])
+
+
+def profile_destinations(profile: dict) -> list[dict] | None:
+    """The destinations a profile answer carries (None when Etsy left them out)."""
+    return profile.get("shipping_profile_destinations")
+
+
+def destination_id(destination: dict) -> int:
+    return int(destination["shipping_profile_destination_id"])
+
+
+def is_deleted(profile: dict) -> bool:
+    return bool(profile.get("is_deleted"))

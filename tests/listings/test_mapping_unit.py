@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from etsyflow.catalogue import inventory as inv
+from etsyflow.schemas import inventory as inv
 from etsyflow.catalogue.listings import target_state
 from etsyflow.sandbox import taxonomy as sandbox_taxonomy
 from etsyflow.schemas import listings as mapping
