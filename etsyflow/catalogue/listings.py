@@ -397,7 +397,7 @@ def _sync_fields_and_state(desired: Desired, link, *, client, redis) -> list[str
     form = {}
     fp = records.fingerprint(desired.fields)
     if link.fp_fields != fp:
-        form.update(mapping.update_form(desired.fields))
+        form.update(desired.fields)  # updateListing takes the kept fields as they are (lists even when empty)
         changed.append("fields")
     stock = inv.in_stock(link.held if link.held is not None else (link.inventory or desired.inventory)) > 0
     state = target_state(desired.state, link.state, stock)

@@ -244,7 +244,7 @@ class EtsyClient:
                          params={"includes": includes} if includes else None)
 
     def update_listing(self, listing_id: int, fields: Mapping | None = None, **more) -> dict:
-        """PATCH the listing (``state="active"`` publishes it). An empty ``image_ids`` is dropped (#357)."""
+        """PATCH the listing (``state="active"`` publishes it). An empty ``image_ids`` is dropped (etsy/open-api#357)."""
         body = _listing_fields(_fields("updateListing", fields, more))
         return self.call("updateListing", "PATCH", f"/shops/{self._shop(None)}/listings/{int(listing_id)}",
                          data=body)
@@ -257,10 +257,6 @@ class EtsyClient:
         query = {"state": state, "limit": limit, "offset": offset, "includes": includes, **params}
         return self.call("getListingsByShop", "GET", f"/shops/{self._shop(None)}/listings", params=query)
 
-    def iter_listings_by_shop(self, *, state: str | None = None, **params) -> Iterator[dict]:
-        return iter_results(lambda limit, offset: self.get_listings_by_shop(
-            state=state, limit=limit, offset=offset, **params))
-
     # -- images ----------------------------------------------------------------------
     def get_listing_images(self, listing_id: int) -> dict:
         return self.call("getListingImages", "GET", f"/listings/{int(listing_id)}/images")
@@ -269,7 +265,7 @@ class EtsyClient:
                              content_type: str | None = None, rank: int | None = None,
                              alt_text: str | None = None, overwrite: bool | None = None,
                              is_watermarked: bool | None = None) -> dict:
-        """Upload ONE image (multipart field ``image``). Upload images one at a time, in rank order (#298)."""
+        """Upload ONE image (multipart field ``image``). Upload images one at a time, in rank order (etsy/open-api#298)."""
         if not image:
             raise PermanentError("image is empty", operation="uploadListingImage")
         if alt_text is not None and len(alt_text) > 500:
@@ -297,7 +293,7 @@ class EtsyClient:
                          params={"show_deleted": show_deleted})
 
     def update_listing_inventory(self, listing_id: int, inventory: Mapping) -> dict:
-        """Replace the WHOLE inventory (every product, every time; #134).
+        """Replace the WHOLE inventory (every product, every time; etsy/open-api#134).
 
         Accepts what :meth:`get_listing_inventory` returned, changed: the
         fields Etsy refuses on write (``product_id``, ``offering_id``,
@@ -416,7 +412,7 @@ def _fields(operation: str, fields: Mapping | None, more: Mapping) -> dict:
 
 def _listing_fields(body: dict) -> dict:
     if "image_ids" in body and not body["image_ids"]:
-        del body["image_ids"]  # an empty list fails on Etsy; omitting it keeps the images (#357, #425)
+        del body["image_ids"]  # an empty list fails on Etsy; omitting it keeps the images (etsy/open-api#357, etsy/open-api#425)
     if "price" in body and not isinstance(body["price"], float):
         body["price"] = to_etsy_price(body["price"])
     return body

@@ -3,13 +3,13 @@
 Three grants, all form-encoded with ``client_id`` = the keystring alone:
 ``authorization_code`` (+ ``redirect_uri, code, code_verifier``),
 ``refresh_token`` (+ ``refresh_token``; the answer carries a NEW refresh
-token, #353) and ``token_exchange`` (+ ``legacy_token``: an OAuth 1.0a token
+token, etsy/open-api#353) and ``token_exchange`` (+ ``legacy_token``: an OAuth 1.0a token
 brought over to v3).
 
 Hand-written rather than requests-oauthlib's OAuth2Session: oauthlib refuses
 ``http://`` URLs (the local sandbox) unless a process-wide environment
 variable switches the check off for everything, and it turns a 500 from the
-token endpoint (which Etsy answers now and then, #549) into a parse error;
+token endpoint (which Etsy answers now and then, etsy/open-api#549) into a parse error;
 here the answer goes through the same error table as every other call.
 """
 

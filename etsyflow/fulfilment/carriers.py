@@ -2,7 +2,7 @@
 
 Etsy keeps the tracking number of a shipment only when ``carrier_name`` is one
 of its supported carriers (an unsupported name makes Etsy drop the tracking
-silently, etsy/open-api #135, #569, #465). ``other`` is accepted with a
+silently, etsy/open-api#135, etsy/open-api#569, etsy/open-api#465). ``other`` is accepted with a
 tracking code. This module turns "Royal Mail", "royalmail", "ROYAL-MAIL",
 "Royal Mail Tracked 48" into ``royal-mail``, and anything it cannot place into
 ``other`` (the caller then keeps carrier and number in the note to the buyer).

@@ -89,11 +89,6 @@ def create_form(data: dict, fields: dict, *, readiness_state_id: int | None) -> 
     return form
 
 
-def update_form(fields: dict) -> dict:
-    """``updateListing`` fields for the kept fields (lists sent even when empty)."""
-    return dict(fields)
-
-
 def matches_created(listing: dict, form: dict) -> bool:
     """Is this Etsy ``ShopListing`` what ``createDraftListing(form)`` made? (crash recovery)"""
     if listing.get("title") != form["title"] or listing.get("description") != form["description"]:

@@ -1,14 +1,14 @@
 """Access tokens for API calls: fresh, refreshed by exactly one worker at a time.
 
 Etsy access tokens live an hour; refresh tokens rotate on every refresh
-(#353), so two workers refreshing the same shop at once would leave one of
+(etsy/open-api#353), so two workers refreshing the same shop at once would leave one of
 them holding a dead refresh token. :class:`ShopTokens` therefore refreshes
 under a per-shop Redis lock (any process, bounded wait); whoever waits for the
 lock finds the new pair already saved and reuses it. The new pair is saved
 before anyone uses it.
 
 A refresh answered ``invalid_grant`` (seller revoked the app, changed the
-password #519, or 90 days passed) marks the shop ``auth_failed``, publishes
+password etsy/open-api#519, or 90 days passed) marks the shop ``auth_failed``, publishes
 ONE ``ShopAuthFailed`` event and makes every later call for the shop raise
 :class:`AuthFailed` at once, without calling Etsy, until the shop is
 reconnected.
