@@ -7,6 +7,7 @@ import time
 import pytest
 
 from etsyflow.messages import CloudEvent, publish
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -29,15 +30,8 @@ def settled(runtime, timeout=30.0) -> None:
     assert runtime.join(timeout), f"queues not drained within {timeout} s"
 
 
-def eventually(check, timeout=15.0, every=0.1):
-    """Poll ``check()`` until it returns something true (bounded); returns it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, f"not true within {timeout} s"
-            return value
-        time.sleep(every)
+def eventually(check, timeout=15.0):
+    return wait_for(check, timeout)
 
 
 def test_a_shipment_reaches_etsy_once_and_is_confirmed(shop, tail, runtime):
