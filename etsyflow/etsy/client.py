@@ -29,7 +29,7 @@ import requests
 from ..config import get_settings
 from ..state import get_redis
 from .errors import PermanentError
-from .money import to_etsy_price
+from .money import money_to_decimal, to_etsy_price
 from .pagination import iter_results
 from .ratelimit import MAX_RATE_WAIT_SECONDS, RateLimiter
 from .transport import NeedsRefresh, Transport
@@ -393,8 +393,6 @@ def inventory_for_update(inventory: Mapping) -> dict:
 
 def _offering_price(price) -> float:
     if isinstance(price, Mapping):  # a Money object read back from Etsy
-        from .money import money_to_decimal
-
         price = money_to_decimal(price)
     if isinstance(price, float):
         return price

@@ -41,6 +41,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Mapping
 
+from ..config import get_settings
+from ..state import get_redis
 from . import metrics
 from .errors import RateLimited
 
@@ -130,12 +132,8 @@ class RateLimiter:
     def __init__(self, redis=None, settings=None, *, prefix: str = "etsyflow",
                  max_wait_seconds: float = MAX_RATE_WAIT_SECONDS, safety_ms: int = 10):
         if redis is None:
-            from ..state import get_redis
-
             redis = get_redis()
         if settings is None:
-            from ..config import get_settings
-
             settings = get_settings()
         self.redis = redis
         self.per_second = int(settings.etsy_rate_per_second)

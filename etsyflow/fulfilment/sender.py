@@ -27,6 +27,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from ..config import get_settings
+from ..config.logging import get_logger
 from ..etsy.errors import AuthFailed, PermanentError, RateLimited
 from ..etsy.transport import longest_call_seconds
 from ..messages import Refused, RetryLater
@@ -57,8 +59,6 @@ class ShipmentSender:
     def __init__(self, *, settings=None, ledger: ParcelLedger | None = None, store=None,
                  client_factory=None, settle_seconds: float | None = None, log=None):
         if settings is None:
-            from ..config import get_settings
-
             settings = get_settings()
         self.settings = settings
         self.ledger = ledger or ParcelLedger()
@@ -68,8 +68,6 @@ class ShipmentSender:
             settle_seconds = getattr(settings, "write_settle_seconds", SETTLE_SECONDS)
         self.settle_seconds = float(settle_seconds)
         if log is None:
-            from ..config.logging import get_logger
-
             log = get_logger("etsyflow.fulfilment")
         self.log = log
 

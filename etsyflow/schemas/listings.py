@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..etsy.money import format_decimal
+from ..etsy.money import format_decimal, money_to_decimal
 from ..messages.contract import CONTRACT, rejection_data
 from ..messages.outcomes import Refused
 from ..messages.types import EventType
@@ -303,7 +303,6 @@ def inventory_products(data: dict, properties: list[dict], *, readiness_state_id
 def inventory_from_etsy(inventory: dict) -> dict:
     """A ``getListingInventory`` answer → etsyflow's inventory shape (deleted parts dropped,
     prices as decimal strings, read-only fields gone)."""
-    from ..etsy.money import money_to_decimal
 
     products = []
     for product in inventory.get("products") or []:

@@ -8,8 +8,9 @@ Etsy request forms out, and the ``DeliveryTemplateSynced`` data back.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
-from ..etsy.money import to_etsy_price
+from ..etsy.money import money_to_decimal, to_etsy_price
 
 #: Etsy's processing profile holds 1–10 days or 1–10 weeks.
 MAX_PROCESSING_UNITS = 10
@@ -136,10 +137,6 @@ def etsy_destination_key(dest: dict) -> str:
 
 def destination_differs(etsy_dest: dict, destination: dict) -> bool:
     """Does the Etsy destination need an update to match the upstream one?"""
-    from decimal import Decimal
-
-    from ..etsy.money import money_to_decimal
-
     def cost(value):
         return money_to_decimal(value) if isinstance(value, dict) else Decimal(str(value))
 

@@ -227,7 +227,7 @@ class _AmqpBackend:
         self.url = url
 
     def _connect(self):
-        import pika
+        import pika  # only a RabbitMQ deployment needs pika at run time
 
         params = pika.URLParameters(self.url)
         params.socket_timeout = 5
@@ -235,7 +235,7 @@ class _AmqpBackend:
         return pika.BlockingConnection(params)
 
     def _drain(self, channel, queue):
-        import pika
+        import pika  # only a RabbitMQ deployment needs pika at run time
 
         try:
             channel.queue_declare(f"{queue}.XQ", passive=True)

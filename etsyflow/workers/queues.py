@@ -82,7 +82,7 @@ def redis_queue_counts(client, queues: list[str], *, heartbeat_timeout_ms: int,
 
 def amqp_queue_counts(url: str, queues: list[str]) -> list[QueueCounts]:
     """Ready counts of ``queues`` (and their .DQ/.XQ) by passive declare on RabbitMQ."""
-    import pika
+    import pika  # only a RabbitMQ deployment needs pika at run time
 
     params = pika.URLParameters(url)
     params.socket_timeout = 5
