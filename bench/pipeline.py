@@ -40,6 +40,7 @@ PING, PONG = "BenchPing", "BenchPong"
 def register_bench_event() -> None:
     """A bench-only inbound type: validated, bridged and handled like the real ones
     (one contract entry, its schema, one handler)."""
+    import etsyflow.messages
     from etsyflow.messages import contract
     from etsyflow.schemas import events
     from etsyflow.workers import options
@@ -54,7 +55,7 @@ def register_bench_event() -> None:
     contract.CONTRACT[PING] = entry
     events.INBOUND_SCHEMAS[PING] = PingSchema
     options.ACTOR_OPTIONS[PING] = options.options_of(entry)
-    contract.OUTBOUND = contract.OUTBOUND | {PONG}
+    contract.OUTBOUND = etsyflow.messages.OUTBOUND = contract.OUTBOUND | {PONG}
 
     @handles(PING)
     def on_ping(ctx):
