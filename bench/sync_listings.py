@@ -81,10 +81,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from etsyflow.catalogue import linking
-    from etsyflow.etsy.client import EtsyClient
     from etsyflow.sandbox.testing import run_sandbox
     from etsyflow.schemas.linking import product_skus
-    from etsyflow.shops import import_tokens
+    from etsyflow.shops import import_tokens, shop_client
     from etsyflow.state import get_redis
 
     with run_sandbox(rate_per_second=args.rate, rate_per_day=10_000_000) as sandbox:
@@ -103,7 +102,7 @@ def main(argv=None) -> int:
         sandbox.admin.reset_counters()
         announced = []
         started = time.monotonic()
-        report = linking.run(shop_id, client=EtsyClient(shop_id), redis=redis,
+        report = linking.run(shop_id, client=shop_client(shop_id), redis=redis,
                              emit=lambda etype, data, key: announced.append(etype),
                              lock_wait_seconds=min(60.0, args.timeout))
         elapsed = time.monotonic() - started

@@ -39,9 +39,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..messages import Refused
 from ..schemas import linking as shape
 from . import keys, locks, records
-from .listings import Refused
 
 #: Etsy's listing states, every one read (Etsy's ``state`` filter takes one at a time).
 STATES = ("active", "draft", "inactive", "sold_out", "expired")

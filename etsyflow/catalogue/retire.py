@@ -20,9 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..etsy.errors import PermanentError
-from . import inventory as inv
+from ..messages import Refused
+from ..schemas import inventory as inv
 from . import keys, locks, records
-from .listings import Refused
 
 REMOVED = "removed"
 DELETED = "deleted"

@@ -34,8 +34,8 @@ class Bar:
 
 def run(shop_id: int, *, dry_run: bool, as_json: bool) -> dict:
     from ..catalogue import linking, locks
-    from ..etsy.client import EtsyClient
     from ..messages import CloudEvent, publish
+    from ..shops import shop_client
     from ..state import get_redis
 
     def emit(etype: str, data: dict, key: str) -> None:
@@ -43,7 +43,7 @@ def run(shop_id: int, *, dry_run: bool, as_json: bool) -> dict:
 
     bar = Bar(f"Reading shop {shop_id}'s listings") if not as_json else None
     try:
-        report = linking.run(shop_id, client=EtsyClient(shop_id), redis=get_redis(), emit=emit,
+        report = linking.run(shop_id, client=shop_client(shop_id), redis=get_redis(), emit=emit,
                              dry_run=dry_run, progress=bar, lock_wait_seconds=5)
     except locks.Busy:
         raise click.ClickException(f"a listings sync of shop {shop_id} is running; `etsyflow status` "

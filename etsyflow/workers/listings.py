@@ -1,33 +1,30 @@
-"""ListingReady → the product's Etsy listing, created once, then kept in step (see catalogue.listings)."""
+"""ListingReady → the product's Etsy listing, created once, then kept in step (see catalogue.listings);
+an Etsy listing that already sells the product's SKUs is linked first (see catalogue.linking)."""
 
-from ..catalogue import clients, linking, listings
+from ..catalogue import linking, listings
 from ..messages import EventType
 from ..schemas import listings as mapping
+from ..schemas.rejections import refusal
+from ..shops import clients
 from ..state import get_redis
-from .base import Context, Rejected, handles
+from .registry import Context, handles
 
 
-def _reject(event, data, reason):
-    return EventType.LISTING_REJECTED, mapping.rejected_data(data, reason)
-
-
-@handles(EventType.LISTING_READY, reject=_reject)
+@handles(EventType.LISTING_READY)
 def on_listing_ready(ctx: Context) -> None:
     data = ctx.data
-    client, once = clients.clients(data["shop_id"])
+    client, once = clients(data["shop_id"])
     redis = get_redis()
     try:
         # An Etsy listing that already sells this product's SKUs is linked, not duplicated.
         linking.before_create(data, client=client, redis=redis,
                               emit=lambda etype, edata, key: ctx.emit(etype, edata, key=key))
-        result = listings.sync(data, client=client, once=once, redis=redis)
     except linking.Ambiguous as ambiguous:
         ctx.log.warning("not linked: ambiguous", product_id=data["product_id"], candidates=ambiguous.candidates)
-        ctx.emit(EventType.LISTING_REJECTED, {**mapping.rejected_data(data, ambiguous.reason),
-                                              "candidates": ambiguous.candidates})
+        notice = refusal(ctx.event, data, ambiguous.reason)
+        ctx.emit(notice.type, {**notice.data, "candidates": ambiguous.candidates})
         return
-    except listings.Refused as refused:
-        raise Rejected(refused.reason) from None
+    result = listings.sync(data, client=client, once=once, redis=redis)
     ctx.log.info("listing synced", product_id=data["product_id"], listing_id=result.listing_id,
                  state=result.state, changed=result.changed)
     ctx.emit(EventType.LISTING_PUBLISHED, mapping.published_data(

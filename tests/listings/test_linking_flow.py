@@ -12,6 +12,8 @@ import uuid
 
 from etsyflow.messages import CloudEvent, publish
 
+from tests.waiting import wait_for
+
 from .helpers import product, published, stock, synced_template
 
 
@@ -32,14 +34,6 @@ def sizes(prefix, state="active", quantities=(2, 5)):
 
 def events(cat, event_type, cause=None) -> list[dict]:
     return cat.tail.of_type(event_type, (lambda e: e.get("causationid") == cause.id) if cause else None)
-
-
-def wait_for(condition, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not met within {timeout} s")
-        time.sleep(0.05)
 
 
 def ops(cat, since) -> list[str]:
