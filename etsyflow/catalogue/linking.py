@@ -62,7 +62,7 @@ class Link:
 
     @property
     def listing_id(self) -> int:
-        return int(self.listing["listing_id"])
+        return shape.listing_id(self.listing)
 
 
 @dataclass
@@ -145,17 +145,17 @@ def read_shop(client, *, progress: Progress | None = None) -> tuple[list[dict], 
     """
     firsts, calls = {}, 0
     for state in STATES:
-        firsts[state] = client.get_listings_by_shop(state=state, limit=PAGE, offset=0, includes=INCLUDES) or {}
+        firsts[state] = shape.page(client.get_listings_by_shop(state=state, limit=PAGE, offset=0,
+                                                               includes=INCLUDES))
         calls += 1
-    counts = {s: int(p.get("count") if isinstance(p.get("count"), int) else len(p.get("results") or []))
-              for s, p in firsts.items()}
+    counts = {s: len(results) if count is None else count for s, (results, count) in firsts.items()}
     total = sum(counts.values())
     listings: list[dict] = []
     seen: set[int] = set()
 
     def keep(results):
         for listing in results:
-            lid = int(listing["listing_id"])
+            lid = shape.listing_id(listing)
             if lid not in seen:
                 seen.add(lid)
                 listings.append(listing)
@@ -163,13 +163,13 @@ def read_shop(client, *, progress: Progress | None = None) -> tuple[list[dict], 
             progress(len(listings), max(total, len(listings)))
 
     for state in STATES:
-        results = firsts[state].get("results") or []
+        results = firsts[state][0]
         keep(results)
         offset = len(results)
         while len(results) == PAGE and offset < counts[state]:
-            answer = client.get_listings_by_shop(state=state, limit=PAGE, offset=offset, includes=INCLUDES) or {}
+            results, _count = shape.page(client.get_listings_by_shop(state=state, limit=PAGE, offset=offset,
+                                                                      includes=INCLUDES))
             calls += 1
-            results = answer.get("results") or []
             keep(results)
             offset += len(results)
     return listings, calls, counts
@@ -185,7 +185,7 @@ def plan(shop_id: int, listings: list[dict], products: dict[str, list[str]], *,
          owners: dict[int, str], linked: dict[str, int]) -> Report:
     """Decide, without writing anything, what a sync links, leaves ambiguous, and discovers."""
     report = Report(shop_id, listings=len(listings))
-    by_id = {int(l["listing_id"]): l for l in listings}
+    by_id = {shape.listing_id(l): l for l in listings}
     sku_at: dict[str, set[int]] = {}
     for lid, listing in by_id.items():
         for sku in shape.skus(listing):
@@ -244,16 +244,16 @@ def plan(shop_id: int, listings: list[dict], products: dict[str, list[str]], *,
 def write_link(redis, shop_id: int, product_id: str, listing: dict, *,
                lock_wait_seconds: float = locks.DEFAULT_WAIT_SECONDS) -> bool:
     """Make ``listing`` (Etsy's, with inventory and images) the product's listing; False if taken."""
-    lid = int(listing["listing_id"])
+    lid = shape.listing_id(listing)
     with locks.held(redis, keys.listing_lock(shop_id, product_id), wait_seconds=lock_wait_seconds):
         link = records.load_listing(redis, shop_id, product_id)
         if link.linked or link.creating:
             return link.listing_id == lid
         if not records.claim_listing(redis, shop_id, lid, product_id):
             return False
-        link.status, link.listing_id, link.state = records.LINKED, lid, listing.get("state")
+        link.status, link.listing_id, link.state = records.LINKED, lid, shape.state(listing)
         link.desired_state, link.template_id = None, None
-        link.readiness_state_id = listing.get("readiness_state_id")
+        link.readiness_state_id = shape.readiness_state_id(listing)
         # What Etsy holds now: the next ListingReady compares with it (and names the seller's edits).
         link.fields = shape.kept_fields(listing)
         link.fp_fields = records.fingerprint(link.fields)
@@ -293,7 +293,7 @@ def apply(report: Report, redis, *, emit: Emit, lock_wait_seconds: float = locks
     doubled: dict[str, list[int]] = {}
     for listing in report.discovered + [l.listing for l in made]:
         for sku in shape.skus(listing):
-            doubled.setdefault(sku, []).append(int(listing["listing_id"]))
+            doubled.setdefault(sku, []).append(shape.listing_id(listing))
     pipe = redis.pipeline()
     pipe.delete(keys.sku_ambiguous(shop_id))
     many = {sku: json.dumps(sorted(ids)) for sku, ids in doubled.items() if len(ids) > 1}
@@ -303,7 +303,7 @@ def apply(report: Report, redis, *, emit: Emit, lock_wait_seconds: float = locks
     announced = redis.smembers(keys.discovered(shop_id)) or set()
     announced = {int(records._s(v)) for v in announced}
     for listing in report.discovered:
-        lid = int(listing["listing_id"])
+        lid = shape.listing_id(listing)
         single = [s for s in shape.skus(listing) if s not in many]
         records.index_skus(redis, shop_id, lid, None, single, [])
         if lid in announced:
@@ -382,7 +382,7 @@ def _match(shop_id, *, client, redis, extra, progress) -> Report:
     products = known_products(redis, shop_id)
     if extra is not None:
         products[extra["product_id"]] = shape.product_skus(extra)
-    owners = _owners(redis, shop_id, [int(l["listing_id"]) for l in listings])
+    owners = _owners(redis, shop_id, [shape.listing_id(l) for l in listings])
     report = plan(shop_id, listings, products, owners=owners, linked=_linked(redis, shop_id, sorted(products)))
     report.calls, report.by_state = calls, counts
     return report
@@ -460,8 +460,7 @@ def link_from_index(data: dict, *, client, redis, emit: Emit,
     (lid, matched), = hits.items()
     if records.listing_owner(redis, shop_id, lid) not in (None, product_id):
         return None  # linked meanwhile by another product: an index entry not yet rewritten
-    listing = client.get_listing(lid, includes=["Images"]) or {}
-    listing["inventory"] = client.get_listing_inventory(lid) or {}
+    listing = shape.with_inventory(client.get_listing(lid, includes=["Images"]), client.get_listing_inventory(lid))
     emit("ListingLinked", shape.linked_data(shop_id, product_id, lid, matched), f"linked:{product_id}:{lid}")
     if not write_link(redis, shop_id, product_id, listing, lock_wait_seconds=lock_wait_seconds):
         return Ambiguity(product_id, [lid], f"not linked: Etsy listing {lid} is already another product's")

@@ -60,7 +60,7 @@ def summary(report, *, dry_run: bool) -> dict:
     rows = []
     for link in report.linked:
         rows.append({"outcome": "linked" if not dry_run else "to link", "product_id": link.product_id,
-                     "listing_id": link.listing_id, "state": link.listing.get("state"),
+                     "listing_id": link.listing_id, "state": shape.state(link.listing),
                      "detail": "SKU " + ", ".join(link.skus)})
     for product_id, listing_id in report.already:
         rows.append({"outcome": "already linked", "product_id": product_id, "listing_id": listing_id,
@@ -72,8 +72,8 @@ def summary(report, *, dry_run: bool) -> dict:
         rows.append({"outcome": "ambiguous", "product_id": a.product_id, "listing_id": None, "state": None,
                      "candidates": a.candidates, "detail": a.reason})
     for listing in report.discovered:
-        rows.append({"outcome": "discovered", "product_id": None, "listing_id": int(listing["listing_id"]),
-                     "state": listing.get("state"),
+        rows.append({"outcome": "discovered", "product_id": None, "listing_id": shape.listing_id(listing),
+                     "state": shape.state(listing),
                      "detail": f"{listing.get('title')!s:.40} (SKU {', '.join(shape.skus(listing)) or '-'})"})
     return {"shop_id": report.shop_id, "dry_run": dry_run, "by_state": report.by_state,
             "minimum_calls": _minimum(report), **report.counts(), "rows": rows}

@@ -12,11 +12,35 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..etsy.money import format_decimal, money_to_decimal
-from .listings import inventory_from_etsy, listing_url
+from .listings import inventory_from_etsy, listing_id, listing_url
 
 #: The kept fields (see ``listing_fields``) and how Etsy's ``ShopListing`` spells them (the same).
 KEPT_FIELDS = ("title", "description", "taxonomy_id", "who_made", "when_made", "is_supply", "tags",
                "materials", "shipping_profile_id", "return_policy_id")
+
+
+def state(listing: dict) -> str | None:
+    """Etsy's state of the listing (``active``, ``draft``, ``inactive``, ``sold_out``, ``expired``)."""
+    return listing.get("state")
+
+
+def readiness_state_id(listing: dict) -> int | None:
+    """The listing's processing profile, when Etsy names one."""
+    value = listing.get("readiness_state_id")
+    return int(value) if value else None
+
+
+def page(answer: dict) -> tuple[list[dict], int | None]:
+    """A ``getListingsByShop`` page: (results, count of the whole collection or None)."""
+    answer = answer or {}
+    count = answer.get("count")
+    return answer.get("results") or [], count if isinstance(count, int) else None
+
+
+def with_inventory(listing: dict, inventory_answer: dict) -> dict:
+    """A ``getListing`` answer with its ``getListingInventory`` answer attached, as
+    ``getListingsByShop`` with ``includes=Inventory`` would have returned it."""
+    return {**(listing or {}), "inventory": inventory_answer or {}}
 
 
 def inventory(listing: dict) -> dict:
@@ -84,10 +108,10 @@ def discovered_data(shop_id: int, listing: dict) -> dict:
     """``ListingDiscovered`` data: an Etsy listing no upstream product has."""
     return {
         "shop_id": int(shop_id),
-        "listing_id": int(listing["listing_id"]),
-        "state": listing.get("state"),
+        "listing_id": listing_id(listing),
+        "state": state(listing),
         "title": listing.get("title"),
-        "url": listing.get("url") or listing_url(listing["listing_id"]),
+        "url": listing.get("url") or listing_url(listing_id(listing)),
         "skus": skus(listing),
         "price": _price(listing),
         "currency": currency(listing),
