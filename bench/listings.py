@@ -18,8 +18,8 @@ Phases:
    (2 options). The minimum per listing is createDraftListing + one
    uploadListingImage per image + one updateListingInventory + one
    updateListing (activation); once per run: the shop (its currency must be
-   the prices' currency), the category's properties and the shop's return
-   policies.
+   the prices' currency), the category's properties, the shop's return
+   policies and the shop's first listings sync (5 reads for an empty shop).
 3. republish: the same products again, unchanged: the minimum is 0 calls.
 4. stock: one StockChanged per listing: the minimum is 2 calls each
    (read the matrix, write it whole).
@@ -177,9 +177,10 @@ def main(argv=None) -> int:
                 per_listing = 1 + args.images + (1 if args.variations else 0) + 1
                 # processing profile + shipping profile + one call per extra destination
                 ok = phase("template", [template], 2 + (DESTINATIONS - 1))
-                # + once per run: the shop (its currency), the category's properties, its return policies
+                # + once per run: the shop (its currency), the category's properties, its return policies,
+                # and the shop's first listings sync (an empty shop: one page per state, 5 states)
                 ok = ok and phase("create", [CloudEvent.new("ListingReady", p, source="bench") for p in products],
-                                  args.listings * per_listing + 3)
+                                  args.listings * per_listing + 3 + 5)
                 ok = ok and phase("republish", [CloudEvent.new("ListingReady", p, source="bench")
                                                 for p in products], 0)
                 ok = ok and phase("stock", [CloudEvent.new("StockChanged", {

@@ -9,7 +9,9 @@
 - :mod:`.shop` — the shop's currency, country and return policy (cached);
 - :mod:`.templates` — delivery template → shipping + processing profile;
 - :mod:`.listings` — product → listing sync (create, recover, update only what changed);
-- :mod:`.stock` — one SKU's quantity.
+- :mod:`.stock` — one SKU's quantity;
+- :mod:`.linking` — existing Etsy listings linked to products by SKU, the rest discovered;
+- :mod:`.retire` — a product's listing made inactive or deleted.
 
 Etsy's shapes (listing fields, the inventory matrix, profiles) are read and
 built by :mod:`etsyflow.schemas`; the Etsy clients come from

@@ -16,6 +16,13 @@ key                                            type    holds
                                                        stock_inactive, create_form_fp, intent_at
 ``etsyflow:listing-owner:<shop>:<listing_id>`` STRING  product_id that owns an Etsy listing (claim)
 ``etsyflow:sku:<shop>``                        HASH    sku → JSON {listing_id, product_id}
+``etsyflow:products:<shop>``                   HASH    product_id → JSON [SKUs] of every product seen in a
+                                                       ListingReady (the upstream side of linking)
+``etsyflow:sku-ambiguous:<shop>``              HASH    sku → JSON [listing ids]: a SKU on two Etsy listings
+``etsyflow:discovered:<shop>``                 SET     listing ids announced as ListingDiscovered
+``etsyflow:listing-sync:<shop>``               HASH    the last listings sync: status, read, total, calls,
+                                                       started_at, finished_at and its counts
+``etsyflow:lock:listing-sync:<shop>``          STRING  one listings sync per shop at a time
 ``etsyflow:taxonomy-props:<taxonomy_id>``      STRING  JSON properties of a category (TTL)
 ``etsyflow:return-policy:<shop>``              STRING  return_policy_id used for new listings (TTL)
 ``etsyflow:shop-info:<shop>``                  STRING  JSON {country, currency} of the shop (TTL)
@@ -72,3 +79,23 @@ def listing_lock(shop_id: int, product_id: str) -> str:
 def template_lock(shop_id: int, template_id: str) -> str:
     return f"{P}:lock:tpl:{int(shop_id)}:{template_id}"
 
+
+
+def products(shop_id: int) -> str:
+    return f"{P}:products:{int(shop_id)}"
+
+
+def sku_ambiguous(shop_id: int) -> str:
+    return f"{P}:sku-ambiguous:{int(shop_id)}"
+
+
+def discovered(shop_id: int) -> str:
+    return f"{P}:discovered:{int(shop_id)}"
+
+
+def listing_sync(shop_id: int) -> str:
+    return f"{P}:listing-sync:{int(shop_id)}"
+
+
+def listing_sync_lock(shop_id: int) -> str:
+    return f"{P}:lock:listing-sync:{int(shop_id)}"

@@ -40,9 +40,10 @@ from ..config import get_settings
 from ..etsy.errors import PermanentError
 from ..etsy.transport import longest_call_seconds
 from ..messages import Refused, RetryLater
-from ..schemas import listings as mapping
-from . import images as image_fetch
 from ..schemas import inventory as inv
+from ..schemas import listings as mapping
+from ..schemas.linking import kept_field
+from . import images as image_fetch
 from . import keys, locks, records, shop, taxonomy
 
 #: A draft created more than this long before the intent record is not ours (seconds).
@@ -74,6 +75,12 @@ class Result:
     state: str
     created: bool
     changed: list[str] = field(default_factory=list)
+    #: The listing fields written (names as in ``listing_fields``).
+    fields: list[str] = field(default_factory=list)
+    #: Fields the seller had edited on Etsy that this update replaced (upstream changed them too).
+    overwritten: list[str] = field(default_factory=list)
+    #: Fields the seller had edited on Etsy that were left as the seller made them.
+    kept: list[str] = field(default_factory=list)
 
 
 def image_key(image: dict) -> str:
@@ -141,9 +148,10 @@ def sync(data: dict, *, client, once, redis, session=None, lock_wait_seconds: fl
             changed.append("inventory")
         if _sync_properties(desired, link, client=client, redis=redis):
             changed.append("properties")
-        changed += _sync_fields_and_state(desired, link, client=client, redis=redis)
+        edits: dict = {}
+        changed += _sync_fields_and_state(desired, link, client=client, redis=redis, edits=edits)
         records.index_skus(redis, shop_id, link.listing_id, product_id, inv.skus(desired.inventory), old_skus)
-        return Result(link.listing_id, link.state or "draft", created, changed)
+        return Result(link.listing_id, link.state or "draft", created, changed, **edits)
 
 
 def _download(wanted: list[dict], session) -> dict:
@@ -392,13 +400,36 @@ def target_state(wanted: str, current: str | None, in_stock: bool) -> str:
     return "active"
 
 
-def _sync_fields_and_state(desired: Desired, link, *, client, redis) -> list[str]:
+def _fields_to_write(desired: Desired, link, *, client) -> tuple[dict, list[str], list[str]]:
+    """The fields to send, and the seller's edits on Etsy: (form, overwritten, kept).
+
+    Only what upstream changed since etsyflow last wrote (or, for a listing
+    linked by a sync, since the sync read it) is sent. Etsy's current values
+    are read first: a field the seller edited on Etsy is kept unless upstream
+    changed that very field, and then it is named as overwritten.
+    """
+    if not link.fields:  # nothing known of Etsy's side: write everything (a fresh create)
+        return dict(desired.fields), [], []  # updateListing takes the kept fields as they are
+    upstream = [k for k, v in desired.fields.items() if link.fields.get(k) != v]
+    if not upstream:
+        return {}, [], []
+    etsy = client.get_listing(link.listing_id) or {}
+    edited = [k for k, v in link.fields.items() if kept_field(etsy, k) is not None and kept_field(etsy, k) != v]
+    form = {k: desired.fields[k] for k in upstream}
+    return form, sorted(k for k in upstream if k in edited), sorted(k for k in edited if k not in upstream)
+
+
+def _sync_fields_and_state(desired: Desired, link, *, client, redis, edits: dict) -> list[str]:
+    """Write the changed fields and the state; ``edits`` receives ``fields``, ``overwritten``, ``kept``."""
     changed = []
     form = {}
     fp = records.fingerprint(desired.fields)
     if link.fp_fields != fp:
-        form.update(desired.fields)  # updateListing takes the kept fields as they are (lists even when empty)
-        changed.append("fields")
+        fields_form, edits["overwritten"], edits["kept"] = _fields_to_write(desired, link, client=client)
+        form.update(fields_form)
+        edits["fields"] = sorted(fields_form)
+        if fields_form:
+            changed.append("fields")
     stock = inv.in_stock(link.held if link.held is not None else (link.inventory or desired.inventory)) > 0
     state = target_state(desired.state, link.state, stock)
     if state != (link.state or "draft") and state != "draft":
@@ -409,6 +440,7 @@ def _sync_fields_and_state(desired: Desired, link, *, client, redis) -> list[str
     if form:
         answer = client.update_listing(link.listing_id, form) or {}
         link.state = answer.get("state") or form.get("state") or link.state
+    # Upstream's values: a seller's edit kept on Etsy stays an edit until upstream changes that field.
     link.fields, link.fp_fields = desired.fields, fp
     link.template_id, link.readiness_state_id = desired.template_id, desired.readiness_state_id
     records.save_listing(redis, link, "state", "desired_state", "stock_inactive", "fields", "fp_fields",

@@ -153,6 +153,19 @@ def list_cmd(as_json) -> None:
                    f"run `etsyflow shop connect --shop-id {s.shop_id}`", err=True)
 
 
+@shop.command("sync-listings")
+@click.option("--shop-id", required=True, help="The Etsy shop id.")
+@click.option("--dry-run", is_flag=True, help="Read and match only: print what would be linked, created, "
+                                              "left ambiguous and discovered; write and announce nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (no progress bar).")
+def sync_listings_cmd(shop_id, dry_run, as_json) -> None:
+    """Link the shop's existing Etsy listings to upstream products by SKU; announce the rest."""
+    from . import sync_listings
+
+    result = _run(sync_listings.run, _shop_id(shop_id), dry_run=dry_run, as_json=as_json)
+    click.echo(json.dumps(result, indent=2, default=str) if as_json else sync_listings.render(result))
+
+
 def _when(epoch: float | None, relative: bool = False) -> str:
     if not epoch:
         return "-"

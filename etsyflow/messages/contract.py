@@ -73,6 +73,13 @@ CONTRACT: dict[str, Inbound] = {entry.type: entry for entry in (
             subject=("shop_id", "product_id"), extra=("rrp",), queue=LISTINGS_QUEUE, time_limit=15 * MINUTE),
     Inbound(EventType.STOCK_CHANGED, "StockChangedSchema", EventType.STOCK_REJECTED,
             subject=("shop_id", "sku", "quantity"), queue=STOCK_QUEUE),
+    # Same queue as ListingReady: a removal never overtakes the publish it follows.
+    Inbound(EventType.LISTING_REMOVED, "ListingRemovedSchema", EventType.LISTING_REJECTED,
+            subject=("shop_id", "product_id"), queue=LISTINGS_QUEUE),
+    # Reads every listing of the shop (about 104 calls for 10,000 listings): allow 15 minutes.
+    # No type-specific rejection in the contract for a sync request: EventRejected.
+    Inbound(EventType.SHOP_LISTINGS_SYNC, "ShopListingsSyncSchema", EventType.EVENT_REJECTED,
+            subject=("shop_id",), queue=LISTINGS_QUEUE, time_limit=15 * MINUTE),
     # A tick is worth nothing once the next one is due: few short retries. A
     # stale tick is dropped by one rule, etsyflow.orders.tick.stale_after_seconds
     # (older than its poll interval: a newer one has been sent), not by max_age.

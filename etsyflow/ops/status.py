@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
+from ..catalogue.linking import status as listings_sync
 from ..config import get_settings
 from ..etsy.ratelimit import RateLimiter
 from ..orders.store import OrderState
@@ -33,6 +34,7 @@ def gather(settings=None, *, redis=None) -> dict:
             "auth_failed_reason": shop.auth_failed_reason, "token_expires_at": shop.expires_at,
             "last_poll_at": shop.last_poll_at, "order_cursor": orders.cursor(),
             "known_receipts": orders.seen_count(), "parked": parked_count(shop.shop_id),
+            "listings_sync": listings_sync(redis, shop.shop_id),
         })
     dead_by_shop: dict[str, int] = {}
     if any(q["dead"] for q in queues):
@@ -50,6 +52,20 @@ def gather(settings=None, *, redis=None) -> dict:
 
 
 # -- the terminal view ----------------------------------------------------------------
+
+def _listings_sync(shop_id, sync: dict, now: float) -> str:
+    """One line: a running sync's progress, or the last one's outcome."""
+    if sync.get("status") == "running":
+        read, total = sync.get("read") or 0, sync.get("total") or 0
+        share = f" ({100 * read // total} %)" if total else ""
+        return (f"shop {shop_id}: listings sync running, {read} of {total or '?'} listings read{share}, "
+                f"started {_when(sync.get('started_at'), now)}")
+    if sync.get("status") == "failed":
+        return f"shop {shop_id}: listings sync failed {_when(sync.get('finished_at'), now)}: {sync.get('error')}"
+    return (f"shop {shop_id}: listings synced {_when(sync.get('finished_at'), now)}: "
+            f"{sync.get('listings', 0)} listings in {sync.get('calls', 0)} calls; linked {sync.get('linked', 0)}, "
+            f"ambiguous {sync.get('ambiguous', 0)}, discovered {sync.get('discovered', 0)}")
+
 
 def _when(epoch: float | None, now: float) -> str:
     if not epoch:
@@ -110,6 +126,10 @@ def render(status: dict) -> str:
                          s["parked"], s["dead_lettered"]])
         out += ["  " + line for line in table(
             ["shop", "name", "token", "last successful poll", "order cursor", "parked", "dead"], rows)]
+        for s in status["shops"]:
+            sync = s.get("listings_sync")
+            if sync:
+                out.append("  " + _listings_sync(s["shop_id"], sync, now))
         for s in status["shops"]:
             if s["token_status"] != "ok":
                 out.append(f"  shop {s['shop_id']}: {s['auth_failed_reason'] or 'tokens no longer work'}; "

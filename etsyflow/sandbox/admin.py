@@ -14,7 +14,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import oauth, ops_shop, receipts_admin, webhooks
+from . import oauth, ops_listings, ops_shop, receipts_admin, webhooks
 from .config import SELLER_SCOPES
 from .errors import ApiError
 from .faults import FaultError, validate_rule
@@ -61,6 +61,7 @@ ENDPOINTS = [
     ("GET", "/_sandbox/receipts/<int:receipt_id>", "get_receipt", "a receipt as Etsy shows it, plus buyer notifications"),
     ("POST", "/_sandbox/receipts/<int:receipt_id>/<action>", "receipt_action", "pay | ship | cancel | refund | deliver | ship-date | timestamps"),
     ("POST", "/_sandbox/listings/<int:listing_id>/freeze", "freeze_listing", "{frozen: true|false}: activation answers 409"),
+    ("POST", "/_sandbox/shops/<int:shop_id>/listings", "seed_listings", "listings the seller made on Etsy {listings: [{title, state, price, quantity, sku?, variations?[{sku, options, price, quantity}]}]}"),
     ("GET", "/_sandbox/images/<image>", "image", "bytes of an uploaded image"),
     ("GET", "/_sandbox/webhooks", "get_webhooks", "webhook settings (url, signing secret) and deliveries"),
     ("PUT", "/_sandbox/webhooks", "put_webhooks", "{url?, signing_secret?}: ORDER_PAID is sent on every payment"),
@@ -407,6 +408,19 @@ class Admin:
                 raise AdminError(404, f"no listing {listing_id}")
             listing["frozen"] = bool(body.get("frozen", True))
             return {"listing_id": listing_id, "frozen": listing["frozen"]}
+
+    def seed_listings(self, request, body, shop_id):
+        rows = body.get("listings")
+        if not isinstance(rows, list):
+            raise _bad("give {listings: [...]}")
+        with self.state.lock:
+            if shop_id not in self.state.shops:
+                raise AdminError(404, f"no shop {shop_id}")
+            try:
+                made = [ops_listings.seed(self.state, shop_id, row) for row in rows]
+            except (KeyError, TypeError, ValueError) as error:
+                raise _bad(f"bad listing: {error}") from None
+        return 201, {"listing_ids": made}
 
     def image(self, request, body, image):
         image_id = image.split(".", 1)[0]

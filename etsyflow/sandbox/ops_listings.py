@@ -168,6 +168,57 @@ def sync_from_inventory(listing: dict) -> None:
         listing["state"], listing["state_timestamp"] = "active", now()
 
 
+def seed(state, shop_id: int, row: dict) -> int:
+    """A listing the seller made on Etsy.com, in any state (admin seeding; the caller holds the lock).
+
+    ``row``: ``title``, ``state``, ``price`` (decimal string), ``quantity``,
+    ``sku`` or ``variations`` [{sku, options {name: value}, price, quantity}]
+    (options become the custom properties 513 and 514), ``readiness_state_id``
+    (default: the shop's first processing profile, if it has one), ``taxonomy_id``.
+    """
+    shop = state.shops[shop_id]
+    # Listings made on Etsy.com carry a processing profile: the one given, else the shop's first.
+    readiness = row.get("readiness_state_id") or next(
+        (rid for rid, r in state.readiness.items() if r["shop_id"] == shop_id), None)
+    listing_id, stamp = state.next_id("listing"), now()
+    listing = {"title": row["title"], "description": row.get("description") or row["title"], "tags": [],
+               "materials": [], "styles": [], "who_made": "i_did", "when_made": "made_to_order",
+               "taxonomy_id": int(row.get("taxonomy_id") or 1), "item_weight": None, "item_length": None,
+               "item_width": None, "item_height": None, "item_weight_unit": None, "item_dimensions_unit": None,
+               "is_supply": False, "is_taxable": True, "should_auto_renew": False, "is_customizable": False,
+               "is_personalizable": False, "listing_type": "physical", "shop_section_id": None,
+               "listing_id": listing_id, "shop_id": shop_id, "user_id": shop["user_id"],
+               "state": row.get("state") or "active", "created": stamp, "updated": stamp, "state_timestamp": stamp,
+               "featured_rank": -1, "shipping_profile_id": None, "return_policy_id": None,
+               "readiness_state_id": readiness, "processing_min": None, "processing_max": None, "image_ids": [],
+               "properties": {}, "frozen": False}
+    if listing["state"] not in ("active", "inactive", "sold_out", "draft", "expired"):
+        raise ValueError(f"state {listing['state']!r}")
+    variations = row.get("variations") or []
+    if variations:
+        names = list(variations[0]["options"])
+        products = [{"product_id": state.next_id("product"), "sku": v["sku"], "is_deleted": False,
+                     "offerings": [{"offering_id": state.next_id("offering"), "price": to_cents(Decimal(v["price"])),
+                                    "quantity": int(v["quantity"]), "is_enabled": int(v["quantity"]) > 0,
+                                    "is_deleted": False, "readiness_state_id": readiness}],
+                     "property_values": [{"property_id": 513 + i, "property_name": name, "scale_id": None,
+                                          "value_ids": [state.next_id("value")], "values": [v["options"][name]]}
+                                         for i, name in enumerate(names)]} for v in variations]
+        ids = [513 + i for i in range(len(names))]
+        listing["inventory"] = {"products": products, "price_on_property": ids, "quantity_on_property": ids,
+                                "sku_on_property": ids, "readiness_state_on_property": []}
+    else:
+        listing["inventory"] = _default_inventory(state, to_cents(Decimal(row["price"])), int(row["quantity"]),
+                                                  readiness)
+        listing["inventory"]["products"][0]["sku"] = row.get("sku") or ""
+    listing["price"], listing["quantity"] = 0, 0
+    keep = listing["state"]
+    sync_from_inventory(listing)
+    listing["state"] = keep  # seeded as asked (e.g. sold_out with stock 0, expired)
+    state.listings[listing_id] = listing
+    return listing_id
+
+
 def _needs_return_policy(ctx, shop, listing):
     return (ctx.config.require_return_policy and listing["listing_type"] != "download"
             and shop["country_iso"] not in EU)
@@ -642,6 +693,11 @@ def updateListingInventory(ctx):
             **{name: list(ids) for name, ids in on_props.items()},
         }
         sync_from_inventory(listing)
+        # As on Etsy, the listing's processing profile is its offerings' (a listing made on
+        # Etsy.com before processing profiles gets one from its first inventory write).
+        readiness = [p["offering"]["readiness_state_id"] for p in products if p["offering"]["readiness_state_id"]]
+        if readiness:
+            listing["readiness_state_id"] = readiness[0]
         listing["updated"] = now()
         return 200, render.inventory(listing["inventory"], shop["currency_code"])
 

@@ -182,6 +182,16 @@ class StockChangedSchema(_Data):
     quantity = StrictInteger(required=True, validate=validate.Range(min=0, max=MAX_QUANTITY))
 
 
+class ListingRemovedSchema(_Data):
+    shop_id = ShopId(required=True)
+    product_id = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    mode = fields.String(load_default="deactivate", validate=validate.OneOf(["deactivate", "delete"]))
+
+
+class ShopListingsSyncSchema(_Data):
+    shop_id = ShopId(required=True)
+
+
 class OrdersPollTickSchema(_Data):
     shop_id = ShopId(load_default=None, allow_none=True)
     # Beyond the contract: "reconcile" asks for the slower window re-check.

@@ -106,8 +106,15 @@ def listing_url(listing_id: int) -> str:
 
 
 def published_data(data: dict, *, listing_id: int, state: str, created: bool, changed: list[str],
-                   etsy_url: str | None = None) -> dict:
-    """``ListingPublished`` data. ``rrp`` has no Etsy field: it is carried here, unchanged."""
+                   etsy_url: str | None = None, fields: list[str] = (), overwritten: list[str] = (),
+                   kept: list[str] = ()) -> dict:
+    """``ListingPublished`` data. ``rrp`` has no Etsy field: it is carried here, unchanged.
+
+    ``changed`` names the parts etsyflow wrote; ``fields_changed`` the listing
+    fields among them; ``overwritten_seller_edits`` the fields the seller had
+    edited on Etsy that this update replaced (upstream changed them too), and
+    ``kept_seller_edits`` those left as the seller made them.
+    """
     out = {
         "shop_id": data["shop_id"],
         "product_id": data["product_id"],
@@ -119,6 +126,9 @@ def published_data(data: dict, *, listing_id: int, state: str, created: bool, ch
         "rrp": format_decimal(data["rrp"]) if data.get("rrp") is not None else None,
         "created": created,
         "changed": changed,
+        "fields_changed": list(fields),
+        "overwritten_seller_edits": list(overwritten),
+        "kept_seller_edits": list(kept),
     }
     if data.get("sku"):
         out["sku"] = data["sku"]

@@ -1,3 +1,3 @@
 """Imports every handler module so their ``@handles`` registrations run."""
 
-from . import delivery_templates, listings, orders, shipments, stock  # noqa: F401
+from . import delivery_templates, linking, listings, orders, shipments, stock  # noqa: F401

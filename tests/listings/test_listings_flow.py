@@ -206,7 +206,8 @@ def test_worker_dying_after_etsys_create_answer_still_makes_one_listing(catalogu
     assert len(cat.listings()) == 1
     creates = [c for c in cat.calls() if c["operation_id"] == "createDraftListing"]
     assert len(creates) == 1 and creates[0]["fault"]  # the answer was lost ...
-    recovery = [c for c in cat.calls() if c["operation_id"] == "getListingsByShop"]
+    # (the reads before the create are the shop's first listings sync: every state, with inventories)
+    recovery = [c for c in cat.calls(creates[0]["seq"]) if c["operation_id"] == "getListingsByShop"]
     assert recovery and recovery[0]["query"]["state"] == "draft"  # ... and the retry found the draft
     listing = cat.listing(data["listing_id"])
     assert listing["state"] == "active" and len(listing["image_ids"]) == 2
