@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -151,9 +152,24 @@ def typed_rejection(raw, invalid: Invalid) -> CloudEvent | None:
     reason = "invalid event: " + "; ".join(f"{e['field']}: {e['message']}" for e in invalid.errors)
     cause = CloudEvent(type=handler.event_type, data=data, id=invalid.event_id or "invalid")
     rtype, rdata = handler.reject(cause, data, reason)
+    rdata = {key: value if key in ("reason", "errors") else _echo(value) for key, value in rdata.items()}
     if all(value is None for key, value in rdata.items() if key != "reason"):
         return None
     return cause.follow_up(rtype, rdata, key="invalid")
+
+
+def _echo(value):
+    """A value of an invalid event quoted back in its rejection: scalars only,
+    strings cut to 255 characters, non-finite numbers dropped."""
+    if isinstance(value, str):
+        return value if len(value) <= 255 else value[:254] + "…"
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if abs(value) <= 2**63 - 1 else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return None
 
 
 def _done_key(event_type: str, event_id: str) -> str:
