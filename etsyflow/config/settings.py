@@ -8,6 +8,7 @@ second, ``*_PER_DAY`` calls per rolling 24 h.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 from dataclasses import dataclass, field, fields
@@ -56,6 +57,9 @@ class Settings:
     # After a shipment write whose outcome is unknown (timeout), how long Etsy is given to show it
     # before it is written again (seconds).
     shipment_settle_seconds: float = 10.0
+    # Networks (ipaddress objects) image URLs may resolve to although private or
+    # loopback (IMAGE_ALLOWED_NETWORKS, comma-separated CIDRs); none by default.
+    image_allowed_networks: tuple = ()
 
     # -- derived -------------------------------------------------------------
     @property
@@ -145,6 +149,15 @@ class Settings:
         secret_key = _secret(env.get("SECRET_KEY", "").strip())
         if secret_key is not None and len(secret_key) < 16:
             problems.append("SECRET_KEY: must be at least 16 characters (use `etsyflow keygen`)")
+        image_networks: list = []
+        for item in env.get("IMAGE_ALLOWED_NETWORKS", "").split(","):
+            if not item.strip():
+                continue
+            try:
+                image_networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                problems.append(f"IMAGE_ALLOWED_NETWORKS: {item.strip()!r} is not a network "
+                                "(comma-separated CIDRs such as 10.20.0.0/16,127.0.0.1/32)")
         level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"LOG_LEVEL={level!r}: must be DEBUG, INFO, WARNING or ERROR")
@@ -170,6 +183,7 @@ class Settings:
             log_level=level,
             carriers_file=env.get("CARRIERS_FILE", "").strip() or None,
             shipment_settle_seconds=number("SHIPMENT_SETTLE_SECONDS", 10.0, 0.0),
+            image_allowed_networks=tuple(image_networks),
         )
         if problems:
             raise ConfigError(problems)
