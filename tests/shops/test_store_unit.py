@@ -259,7 +259,7 @@ def test_revoked_refresh_publishes_one_event_for_many_callers(app, tail):
     assert not store.is_usable(SHOP)
 
 
-def test_cli_refuses_without_app_keys(embedded):
+def test_cli_refuses_without_app_keys(real_redis):
     from etsyflow.cli import main
 
     result = CliRunner().invoke(main, ["shop", "connect", "--shop-id", "12"])
@@ -269,9 +269,10 @@ def test_cli_refuses_without_app_keys(embedded):
     assert result.exit_code == 2 and "positive whole number" in result.output
 
 
-def test_cli_settings_and_list(app):
+def test_cli_settings_and_list(configure, redis_url):
     from etsyflow.cli import main
 
+    configure(REDIS_URL=redis_url, **APP)
     ShopStore().save_tokens(SHOP, ACCESS, REFRESH, 3600, connected=True)
     runner = CliRunner()
     result = runner.invoke(main, ["shop", "settings", "--shop-id", str(SHOP), "--send-bcc", "on"])
