@@ -30,6 +30,9 @@ def scheduler(once: bool) -> None:
     if settings.embedded and not once:
         raise click.ClickException("the scheduler process needs REDIS_URL: with the embedded in-memory parts "
                                    "only `etsyflow demo` can run, in one process")
+    from .keys import require_readable_secrets
+
+    require_readable_secrets("scheduler")
     try:
         runner = Scheduler(config=get_orders_config())
     except ConfigError as error:
@@ -57,6 +60,9 @@ def webhooks(port: int, host: str) -> None:
     if get_settings().embedded:
         raise click.ClickException("the webhook receiver needs REDIS_URL (it publishes to the shared bus): "
                                    "with the embedded in-memory parts only `etsyflow demo` can run")
+    from .keys import require_readable_secrets
+
+    require_readable_secrets("webhooks")
     try:
         app = create_app()
     except ValueError as error:

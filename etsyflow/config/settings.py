@@ -9,8 +9,10 @@ second, ``*_PER_DAY`` calls per rolling 24 h.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import threading
+from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import Mapping
 from urllib.parse import urlparse
@@ -28,6 +30,27 @@ def _secret(value: str | None) -> str | None:
     return value or None
 
 
+#: Least estimated strength of SECRET_KEY (bits, from its length and character mix).
+MIN_KEY_BITS = 64
+MIN_KEY_LENGTH = 16
+
+
+def key_weakness(key: str) -> str | None:
+    """Why ``key`` is too weak for ``SECRET_KEY``, or None.
+
+    Strength is estimated as length × the Shannon entropy of its characters:
+    sixteen identical characters score 0 bits, ``etsyflow keygen``'s keys about 200.
+    """
+    if len(key) < MIN_KEY_LENGTH:
+        return f"must be at least {MIN_KEY_LENGTH} characters"
+    counts = Counter(key)
+    bits = -len(key) * sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    if bits < MIN_KEY_BITS or len(counts) < 8:
+        return (f"is too weak (about {max(bits, 0):.0f} bits from its length and character mix; at least "
+                f"{MIN_KEY_BITS} needed)")
+    return None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Validated configuration. Build with :meth:`from_env`."""
@@ -41,6 +64,8 @@ class Settings:
     etsy_shared_secret: str | None = field(default=None, repr=False)
     etsy_redirect_uri: str | None = None
     secret_key: str | None = field(default=None, repr=False)
+    # Older keys, tried for reading only (key rotation; `etsyflow keys rotate`).
+    secret_key_fallbacks: tuple = field(default=(), repr=False)
     etsy_rate_per_second: int = 10
     etsy_rate_per_day: int = 10000
     # Beyond the contract: operational knobs with safe defaults.
@@ -147,8 +172,15 @@ class Settings:
         if secret and not keystring:
             problems.append("ETSY_SHARED_SECRET is set but ETSY_KEYSTRING is not")
         secret_key = _secret(env.get("SECRET_KEY", "").strip())
-        if secret_key is not None and len(secret_key) < 16:
-            problems.append("SECRET_KEY: must be at least 16 characters (use `etsyflow keygen`)")
+        if secret_key is not None and key_weakness(secret_key):
+            problems.append(f"SECRET_KEY: {key_weakness(secret_key)} (use `etsyflow keygen`)")
+        fallbacks = tuple(k.strip() for k in env.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip())
+        for position, key in enumerate(fallbacks, 1):
+            if key_weakness(key):
+                problems.append(f"SECRET_KEY_FALLBACKS: key {position} {key_weakness(key)}")
+        if fallbacks and secret_key is None:
+            problems.append("SECRET_KEY_FALLBACKS is set but SECRET_KEY is not: new values are written "
+                            "with SECRET_KEY")
         image_networks: list = []
         for item in env.get("IMAGE_ALLOWED_NETWORKS", "").split(","):
             if not item.strip():
@@ -171,6 +203,7 @@ class Settings:
             etsy_shared_secret=secret,
             etsy_redirect_uri=redirect,
             secret_key=secret_key,
+            secret_key_fallbacks=fallbacks,
             etsy_rate_per_second=integer("ETSY_RATE_PER_SECOND", 10),
             etsy_rate_per_day=integer("ETSY_RATE_PER_DAY", 10000),
             etsy_timeout_seconds=number("ETSY_TIMEOUT_SECONDS", 20.0, 0.1),

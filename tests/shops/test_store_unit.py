@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from etsyflow.config import Settings
 from etsyflow.etsy import EtsyClient
 from etsyflow.etsy.errors import AuthFailed
-from etsyflow.shops import (ConnectError, SecretKeyMissing, ShopStore, complete, connect, import_legacy,
+from etsyflow.shops import (ConnectError, DecryptError, SecretKeyMissing, ShopStore, complete, connect, import_legacy,
                             import_tokens, on_reconnect)
 from etsyflow.shops import oauth as shops_oauth
 from etsyflow.state import get_redis
@@ -89,12 +89,12 @@ def test_no_secret_key_no_storage(embedded, configure):
     assert list(get_redis().scan_iter("*")) == []
 
 
-def test_a_changed_secret_key_means_reconnect_not_garbage(app):
+def test_a_changed_secret_key_is_a_configuration_error_not_garbage(app):
     store = ShopStore()
     store.save_tokens(SHOP, ACCESS, REFRESH, 3600, connected=True)
     other = ShopStore(get_redis(), app.with_overrides(secret_key="another-secret-key-0000000000"))
     session, adapter = scripted_session()
-    with pytest.raises(AuthFailed, match="SECRET_KEY"):
+    with pytest.raises(DecryptError, match="SECRET_KEY"):
         EtsyClient(SHOP, other.settings, get_redis(), session, store=other).get_shop()
     assert adapter.sent == []
 
