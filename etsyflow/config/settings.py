@@ -123,10 +123,15 @@ class Settings:
             if not raw:
                 return None
             parsed = urlparse(raw)
+            if parsed.scheme in ("unix", "redis+socket"):
+                problems.append(f"{name}: unix sockets are not supported (the event bus and the broker share "
+                                "these URLs and kombu cannot use a socket path); use redis://host:port "
+                                "or rediss://host:port")
+                return None
             if parsed.scheme not in schemes:
                 problems.append(f"{name}={raw!r}: scheme must be one of {', '.join(schemes)}")
                 return None
-            if parsed.scheme not in ("memory",) and not parsed.hostname and parsed.scheme != "redis+socket":
+            if parsed.scheme not in ("memory",) and not parsed.hostname:
                 problems.append(f"{name}={raw!r}: no host")
                 return None
             return raw
@@ -159,8 +164,8 @@ class Settings:
                 return default
             return value
 
-        redis_url = url("REDIS_URL", ("redis", "rediss", "unix"))
-        broker_url = url("BROKER_URL", ("redis", "rediss", "unix", "amqp", "amqps"))
+        redis_url = url("REDIS_URL", ("redis", "rediss"))
+        broker_url = url("BROKER_URL", ("redis", "rediss", "amqp", "amqps"))
         events_url = url("EVENTS_URL", ("redis", "rediss", "amqp", "amqps", "pyamqp", "memory"))
         api = url("ETSY_API_URL", ("http", "https")) or cls.etsy_api_url
         authorize = url("ETSY_AUTHORIZE_URL", ("http", "https")) or cls.etsy_authorize_url
