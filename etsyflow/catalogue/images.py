@@ -121,7 +121,30 @@ def allowed_address(address: str, allowed_networks=()) -> bool:
     return _public(ip)
 
 
-def resolve(url: str, allowed_networks=()) -> tuple[str, int, str]:
+#: Longest wait for the system resolver, seconds (it has no timeout of its own).
+RESOLVE_TIMEOUT_SECONDS = 5.0
+
+
+def _lookup(host: str, port: int, timeout: float) -> list:
+    """``getaddrinfo`` bounded in time: run in a daemon thread that is left to finish
+    on its own when it takes too long (the standard library has no resolver timeout)."""
+    result: dict = {}
+
+    def run():
+        try:
+            result["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as error:
+            result["error"] = error
+
+    thread = threading.Thread(target=run, name="etsyflow-resolve", daemon=True)
+    thread.start()
+    thread.join(max(0.0, timeout))
+    if "infos" not in result:
+        raise _Transient("name not resolved")
+    return result["infos"]
+
+
+def resolve(url: str, allowed_networks=(), timeout: float = RESOLVE_TIMEOUT_SECONDS) -> tuple[str, int, str]:
     """Check ``url`` and resolve its host: (host, port, the one address to connect to).
     Raises :class:`ImageRefused` (generic reason) or :class:`_Transient` (DNS failure)."""
     try:
@@ -134,10 +157,7 @@ def resolve(url: str, allowed_networks=()) -> tuple[str, int, str]:
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise ImageRefused("an image URL must not carry a user name or password")
     port = port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise _Transient("name not resolved") from None
+    infos = _lookup(parts.hostname, port, timeout)
     addresses = [info[4][0] for info in infos]
     if not addresses or not all(allowed_address(a, allowed_networks) for a in addresses):
         raise ImageRefused(f"image {_shown(url)} could not be downloaded: {_NOT_ALLOWED}")
@@ -249,7 +269,8 @@ def fetch(url: str, *, session: requests.Session | None = None, max_bytes: int =
 def _fetch_redirects(url, clock, max_bytes, timeout, allowed_networks) -> Image:
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
-        _host, _port, address = resolve(current, allowed_networks)
+        _host, _port, address = resolve(current, allowed_networks,
+                                        timeout=min(RESOLVE_TIMEOUT_SECONDS, max(0.0, clock.left())))
         with requests.Session() as session:
             session.trust_env = False  # no proxy from the environment: it would bypass the checks
             adapter = _PinnedAdapter(address, clock.sockets)

@@ -208,3 +208,18 @@ def test_no_address_of_a_non_public_range_passes(net, offset, form):
     ip = network[offset % network.num_addresses]
     address = str(ip) if form == "v4" else f"::ffff:{ip}"
     assert not images.allowed_address(address)
+
+
+def test_a_resolver_that_hangs_is_bounded_by_the_deadline(monkeypatch):
+    real = socket.getaddrinfo
+
+    def hanging(host, *args, **kwargs):
+        if host == "slow-dns.example":
+            time.sleep(8)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    started = time.monotonic()
+    reason = refused("http://slow-dns.example/a.png", deadline=2.0, attempts=2)
+    assert "could not be downloaded" in reason
+    assert time.monotonic() - started < 3.5

@@ -151,3 +151,13 @@ def test_unix_sockets_are_refused_at_validation(name):
     env = {"REDIS_URL": "redis://127.0.0.1:6379/0", name: "unix:///var/run/redis.sock"}
     with pytest.raises(ConfigError, match=f"{name}.*unix sockets are not supported"):
         Settings.from_env(env)
+
+
+def test_amqps_broker_verifies(configure):
+    from etsyflow.config.broker import build_broker
+
+    configure(REDIS_URL="redis://127.0.0.1:6379/15", BROKER_URL="amqps://user:pw@rabbit.example/vh")
+    broker = build_broker()
+    context = broker.parameters.ssl_options.context
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert broker.parameters.port == 5671
