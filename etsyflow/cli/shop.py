@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from datetime import datetime, timezone
 
@@ -53,7 +54,7 @@ def _secrets_in(first: str, second: str, labels: tuple[str, str]) -> tuple[str, 
         return a, b
     if a or b:
         raise click.UsageError(f"set both {first} and {second}, or neither")
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin
     if not stdin.isatty():
         lines = [line.strip() for line in stdin.read(64 * 1024).splitlines() if line.strip()]
         if len(lines) != 2:
