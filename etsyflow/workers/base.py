@@ -131,7 +131,7 @@ def invalid_answers(invalid: Invalid, raw, body: bytes | str) -> list[CloudEvent
     the same answers (subscribers drop repeated ids). Used by the bridge and by
     actors (an event sent straight to Dramatiq is checked too).
     """
-    digest = hashlib.sha256(body if isinstance(body, bytes) else body.encode()).hexdigest()
+    digest = hashlib.sha256(body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")).hexdigest()
     cause = CloudEvent.new("invalid", {}, id=invalid.event_id or f"sha256:{digest}")
     rejection = cause.follow_up(EventType.EVENT_REJECTED, {
         "type": invalid.event_type, "id": invalid.event_id, "errors": invalid.errors}, key=digest)

@@ -305,3 +305,21 @@ def test_deep_events_do_not_hold_up_the_next_one(embedded):
         named = {e["data"]["id"] for e in tail.wait_for("EventRejected", count=13, timeout=5)}
         assert {f"deep-{i}" for i in range(12)} <= named
         assert runtime.bridge.counts["requeued"] == 0
+
+
+json_like = st.text(alphabet='{}[]":,\\ abtyeid0123\ud800', max_size=400)
+
+
+@settings(max_examples=500, deadline=None)
+@given(body=st.one_of(st.binary(max_size=400), json_like, json_like.map(lambda t: t.encode("utf-8", "surrogatepass"))))
+def test_decode_raises_nothing_but_invalid(body):
+    """Whatever the bytes, the answer is a value or an Invalid naming at most a short type/id."""
+    try:
+        raw = decode(body, max_bytes=200)
+        validate_event(raw)
+    except Invalid as invalid:
+        assert invalid.event_type is None or len(invalid.event_type) <= 128
+        assert invalid.event_id is None or len(invalid.event_id) <= 128
+        for answer in invalid_answers(invalid, None, body):
+            strict_loads(answer.to_json())
+            answer.to_json().encode("utf-8")
