@@ -122,7 +122,7 @@ def create_app(secret: str | None = None, *, redis=None, publish_event=publish) 
             return answer(401, "rejected", str(bad))
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep for the parser
             payload = None
         if not isinstance(payload, dict):
             return answer(400, "rejected", "body is not a JSON object")

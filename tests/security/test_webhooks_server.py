@@ -101,3 +101,12 @@ def test_half_sent_requests_do_not_take_threads(server):
     finally:
         for sock in idle:
             sock.close()
+
+
+def test_deeply_nested_signed_body_is_400_not_500(server):
+    srv, published = server
+    body = b"[" * 20000 + b"]" * 20000
+    conn = connect(srv)
+    conn.request("POST", PATH, body=body, headers=headers(body=body, msg_id="m5"))
+    assert conn.getresponse().status == 400
+    assert published == []
