@@ -19,8 +19,9 @@ class Invalid(Exception):
 
     def __init__(self, errors: list[dict], *, event_type: str | None = None, event_id: str | None = None):
         self.errors = bounded_errors(errors)
-        self.event_type = event_type
-        self.event_id = event_id
+        # Quoted back in the rejection: never longer than a valid one could be.
+        self.event_type = event_type[:_NAME_CHARS] if isinstance(event_type, str) else event_type
+        self.event_id = event_id[:_NAME_CHARS] if isinstance(event_id, str) else event_id
         super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
 
 

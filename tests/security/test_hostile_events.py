@@ -184,6 +184,16 @@ def test_rejection_of_a_big_invalid_event_is_small():
     assert "more errors not listed" in rejected["errors"][-1]["message"]
 
 
+@pytest.mark.parametrize("field", ["id", "type", "source"])
+def test_huge_envelope_names_are_cut(field):
+    raw = envelope("ListingReady", dict(LISTING))
+    raw[field] = "n" * 200_000
+    body = json.dumps(raw)
+    invalid = rejection_of(body, max_bytes=10**6)
+    for answer in invalid_answers(invalid, decode(body, max_bytes=10**6), body):
+        assert len(answer.to_json()) < 30_000
+
+
 def test_echoed_values_are_cut():
     data = dict(LISTING, product_id="p" * 100_000, title=None)
     body = json.dumps(envelope("ListingReady", data))
