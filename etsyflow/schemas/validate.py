@@ -62,7 +62,7 @@ def _finite_float(text: str) -> float:
 
 
 def _walk(value) -> str | None:
-    """Check a decoded value without recursion: depth and lone surrogates.
+    """Check a decoded value without recursion: depth, lone surrogates, NaN/Infinity.
     Returns the first problem found, or None."""
     stack = [(value, 1)]
     while stack:
@@ -71,6 +71,8 @@ def _walk(value) -> str | None:
             if _SURROGATE.search(item):
                 return "contains a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text"
             continue
+        if isinstance(item, float) and not math.isfinite(item):  # a message sent straight to Dramatiq
+            return "contains NaN or Infinity, which is not JSON"
         if isinstance(item, (dict, list)):
             if depth > MAX_DEPTH:
                 return f"is nested more than {MAX_DEPTH} levels deep"

@@ -125,6 +125,12 @@ def test_nan_and_infinity_are_not_json(token):
         strict_loads(answer.to_json())
 
 
+def test_nan_sent_straight_to_an_actor_is_refused():
+    raw = envelope("StockChanged", {"shop_id": 3, "sku": "A", "quantity": 1, "extra": float("nan")})
+    with pytest.raises(Invalid, match="NaN"):
+        validate_event(raw)
+
+
 def test_nan_is_never_emitted():
     with pytest.raises(ValueError):
         CloudEvent.new("ListingRejected", {"product_id": float("nan")}).to_json()
