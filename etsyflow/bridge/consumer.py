@@ -25,6 +25,8 @@ from __future__ import annotations
 import threading
 import time
 
+import redis.exceptions
+from kombu.exceptions import OperationalError
 from kombu.mixins import ConsumerMixin
 
 from ..config import get_settings
@@ -33,8 +35,9 @@ from ..messages import INBOUND, OUTBOUND, publish
 from ..messages.envelope import SOURCE
 from ..messages.bus import BRIDGE_QUEUE
 from ..schemas import Invalid
+from ..schemas.rejections import invalid_answers
 from ..schemas.validate import PEEK_CEILING_BYTES, decode, peek_names, validate_event
-from ..workers.base import invalid_answers
+from ..workers.broker import BROKER_CONNECTION_ERRORS
 
 log = get_logger("etsyflow.bridge")
 
@@ -47,11 +50,7 @@ PREFETCH = 64
 def is_connection_error(error: BaseException, connection=None) -> bool:
     """True when ``error`` says the broker or the bus cannot be reached (worth
     a retry), False for anything else (the event itself, or a bug)."""
-    import redis.exceptions
-    from dramatiq.errors import BrokerConnectionError
-    from kombu.exceptions import OperationalError
-
-    kinds: tuple = (OSError, OperationalError, BrokerConnectionError,
+    kinds: tuple = (OSError, OperationalError, *BROKER_CONNECTION_ERRORS,
                     redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
     if connection is not None:
         try:

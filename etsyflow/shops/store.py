@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import redis as redis_lib
 
+from ..config import get_settings
+from ..state import get_redis
 from .crypto import DecryptError, SecretBox, stored_key_id
 
 #: Tries of an optimistic (WATCH) update of one shop before giving up.
@@ -114,12 +116,8 @@ class ShopStore:
 
     def __init__(self, redis=None, settings=None, *, prefix: str = "etsyflow"):
         if redis is None:
-            from ..state import get_redis
-
             redis = get_redis()
         if settings is None:
-            from ..config import get_settings
-
             settings = get_settings()
         self.redis = redis
         self.settings = settings

@@ -18,7 +18,7 @@ from etsyflow.schemas import Invalid, validate_event
 from etsyflow.schemas.validate import decode
 
 MAX_DEPTH = 32  # the documented nesting limit (README, Security)
-from etsyflow.workers.base import invalid_answers
+from etsyflow.schemas.rejections import invalid_answers
 
 LISTING = {"shop_id": 3, "product_id": "P1", "title": "Mug", "description": "A mug", "price": "12.50",
            "currency": "GBP", "quantity": 4, "taxonomy_id": 1, "who_made": "i_did",

@@ -136,15 +136,15 @@ def test_start_up_check_passes_with_the_right_key_or_a_fallback(keyed):
 
 def test_a_wrong_key_is_a_configuration_error_not_a_revoked_shop(keyed):
     """A worker with another key once parked work as 'revoked' while the shop showed ok."""
-    from etsyflow.etsy.client import EtsyClient
     from etsyflow.messages.tail import EventTail
-    from etsyflow.workers.base import parked_count
+    from etsyflow.shops import shop_client
+    from etsyflow.workers.parking import parked_count
 
     keyed(OLD).save_tokens(SHOP, ACCESS, REFRESH, 3600, connected=True)
     store = keyed(NEW)
     with EventTail() as tail:
         with pytest.raises(DecryptError):
-            EtsyClient(SHOP, store.settings, get_redis(), store=store).get_shop()
+            shop_client(SHOP, store.settings, get_redis(), store=store).get_shop()
         with pytest.raises(TimeoutError):
             tail.wait_for("ShopAuthFailed", timeout=1)
     assert store.get(SHOP).token_status == "ok"

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from etsyflow.config import Settings
-from etsyflow.etsy import EtsyClient
 from etsyflow.etsy.errors import AuthFailed
-from etsyflow.shops import (ConnectError, DecryptError, SecretKeyMissing, ShopStore, complete, connect, import_legacy,
+from etsyflow.shops import (ConnectError, DecryptError, shop_client, SecretKeyMissing, ShopStore, complete, connect,
+                            import_legacy,
                             import_tokens, on_reconnect)
 from etsyflow.shops import oauth as shops_oauth
 from etsyflow.state import get_redis
@@ -95,7 +95,7 @@ def test_a_changed_secret_key_is_a_configuration_error_not_garbage(app):
     other = ShopStore(get_redis(), app.with_overrides(secret_key="another-secret-key-0000000000"))
     session, adapter = scripted_session()
     with pytest.raises(DecryptError, match="SECRET_KEY"):
-        EtsyClient(SHOP, other.settings, get_redis(), session, store=other).get_shop()
+        shop_client(SHOP, other.settings, get_redis(), session, store=other).get_shop()
     assert adapter.sent == []
 
 
@@ -240,7 +240,7 @@ def test_revoked_refresh_publishes_one_event_for_many_callers(app, tail):
 
     def call():
         try:
-            EtsyClient(SHOP, store.settings, get_redis(), session).get_shop()
+            shop_client(SHOP, store.settings, get_redis(), session).get_shop()
         except AuthFailed as error:
             errors.append(error)
 
