@@ -31,9 +31,12 @@ SECRET_VALUES = [
     re.compile(r"\b\d{3,}\.[A-Za-z0-9_-]{20,}"),
     re.compile(r"((?:access|refresh)_token=)[^&\s]+"),
     re.compile(r"((?:code_verifier|client_secret|legacy_token|code)=)[^&\s]+"),
-    # key: value / key=value pairs inside text (a dict's repr in a Dramatiq message line)
-    re.compile(r"((?:token|secret|password|authorization|api[_-]?key|verifier|signature)[\w-]*['\"]?\s*[:=]\s*['\"]?)"
-               r"(?!\[redacted\])[^'\"\s,;&}]+", re.IGNORECASE),
+    # a secret-named key with a quoted value inside text (the repr of a dict in a
+    # Dramatiq message line, JSON), and secret-named key=value pairs
+    re.compile(r"""(['"][\w-]*(?:token|secret|password|authorization|api[_-]?key|verifier|signature)[\w-]*['"]"""
+               r"""\s*:\s*['"])(?!\[redacted\])[^'"]+""", re.IGNORECASE),
+    re.compile(r"\b([\w-]*(?:token|secret|password|api[_-]?key)[\w-]*=)(?!\[redacted\])[^&\s'\",;]+",
+               re.IGNORECASE),
     re.compile(r"\b(whsec_)[A-Za-z0-9+/=]+"),
 ]
 REDACTED = "[redacted]"

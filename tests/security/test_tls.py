@@ -112,7 +112,7 @@ def test_bus_checks_the_host_name(tls_redis):
 
 
 def test_state_and_broker_verify_the_certificate(configure, tls_redis):
-    from etsyflow.config.broker import build_broker
+    from etsyflow.workers.broker import build_broker
     from etsyflow.state.connection import make_client
 
     port, ca = tls_redis
@@ -154,7 +154,7 @@ def test_unix_sockets_are_refused_at_validation(name):
 
 
 def test_amqps_broker_verifies(configure):
-    from etsyflow.config.broker import build_broker
+    from etsyflow.workers.broker import build_broker
 
     configure(REDIS_URL="redis://127.0.0.1:6379/15", BROKER_URL="amqps://user:pw@rabbit.example/vh")
     broker = build_broker()

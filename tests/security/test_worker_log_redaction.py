@@ -35,7 +35,7 @@ def _closed_port() -> int:
 
 
 def test_worker_process_log_lines_are_redacted(configure, redis_url, tmp_path):
-    from etsyflow.config.broker import build_broker
+    from etsyflow.workers.broker import build_broker
     from etsyflow.shops import ShopStore
     from etsyflow.workers import setup
 
