@@ -4,6 +4,10 @@
     python3 dev.py demo    # create .venv, install, run the whole flow on embedded defaults
     python3 dev.py test    # create .venv, install, run the whole test suite
     python3 dev.py bench NAME  # run bench/NAME.py (pipeline, ratelimit, listings, orders, fulfilment)
+    python3 dev.py constraints # re-pin constraints.txt to the newest versions (then run the tests)
+
+Installs are pinned by constraints.txt (the exact versions the suite was last
+run with), so a fresh clone, CI and production get what was tested.
 
 Written with the standard library only, because it runs before anything is
 installed.
@@ -25,6 +29,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 STAMP = VENV / ".etsyflow-installed"
+CONSTRAINTS = ROOT / "constraints.txt"
 
 
 def sh(*args, **kwargs) -> int:
@@ -38,12 +43,35 @@ def ensure_venv() -> None:
     if not PY.exists():
         if sh(sys.executable, "-m", "venv", VENV) != 0:
             sys.exit("could not create .venv (on Debian/Ubuntu: apt-get install python3-venv)")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    pinned = CONSTRAINTS.read_bytes() if CONSTRAINTS.exists() else b""
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + pinned).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
-    if sh(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[test]") != 0:
+    constraints = ["-c", CONSTRAINTS] if CONSTRAINTS.exists() else []
+    if sh(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *constraints,
+          "-e", ".[test]") != 0:
         sys.exit("pip install failed")
     STAMP.write_text(wanted)
+
+
+def pin_constraints() -> int:
+    """Write constraints.txt: the newest versions pip picks for .[test], in a fresh venv."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="etsyflow-pin-") as tmp:
+        venv = Path(tmp) / "venv"
+        py = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
+        if sh(sys.executable, "-m", "venv", venv) != 0 or sh(
+                py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[test]") != 0:
+            return 1
+        frozen = subprocess.run([str(py), "-m", "pip", "freeze", "--exclude-editable"], cwd=ROOT,
+                                capture_output=True, text=True, check=True).stdout
+    lines = [line for line in frozen.splitlines() if line and not line.startswith("#")]
+    CONSTRAINTS.write_text("# Exact versions etsyflow is tested with. Regenerate: python3 dev.py constraints\n"
+                           "# (then python3 dev.py test). Install: pip install -c constraints.txt .\n"
+                           + "\n".join(sorted(lines, key=str.lower)) + "\n")
+    print(f"wrote {CONSTRAINTS.name} ({len(lines)} packages); now run: python3 dev.py test", flush=True)
+    return 0
 
 
 def redis_up(host: str = "127.0.0.1", port: int = 6379) -> bool:
@@ -86,6 +114,8 @@ def main(argv: list[str]) -> int:
             print("! pytest collected no tests: that is a failure here", flush=True)
             return 1
         return code
+    if command == "constraints":
+        return pin_constraints()
     if command == "bench":
         ensure_venv()
         ensure_redis()

@@ -51,7 +51,9 @@ def configure(sandbox, rate: int, redis_url: str | None):
     from etsyflow.state import reset_redis
 
     env = {**sandbox.env(), "SECRET_KEY": secrets.token_hex(16), "ETSY_RATE_PER_SECOND": str(rate),
-           "ETSY_RATE_PER_DAY": "10000000", "ETSY_TIMEOUT_SECONDS": "10", "LOG_LEVEL": "WARNING"}
+           "ETSY_RATE_PER_DAY": "10000000", "ETSY_TIMEOUT_SECONDS": "10", "LOG_LEVEL": "WARNING",
+           # the benchmark's image server is on loopback, which image URLs may not reach by default
+           "IMAGE_ALLOWED_NETWORKS": "127.0.0.1/32"}
     if redis_url:
         import redis
 

@@ -80,7 +80,9 @@ def run(echo=print) -> dict:
         images = _ImageServer()
         stack.callback(images.close)
         env = {**sandbox.env(), "SECRET_KEY": secrets.token_urlsafe(32),
-               "ETSY_REDIRECT_URI": "http://localhost:8080/etsy/callback", "ETSY_RATE_PER_SECOND": "20"}
+               "ETSY_REDIRECT_URI": "http://localhost:8080/etsy/callback", "ETSY_RATE_PER_SECOND": "20",
+               # the demo's media server is on loopback, which image URLs may not reach by default
+               "IMAGE_ALLOWED_NETWORKS": "127.0.0.1/32"}
         reset_settings(Settings.from_env(env))
         reset_redis()
         reset_publisher()

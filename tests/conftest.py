@@ -40,7 +40,8 @@ def _reset_memory_bus() -> None:
 
 def apply_env(**env) -> Settings:
     """Make ``env`` (contract names, e.g. REDIS_URL=…) the process settings."""
-    base = {"SECRET_KEY": TEST_SECRET_KEY}
+    # Test image servers run on loopback, which image URLs may not reach by default.
+    base = {"SECRET_KEY": TEST_SECRET_KEY, "IMAGE_ALLOWED_NETWORKS": "127.0.0.0/8"}
     base.update({k: str(v) for k, v in env.items() if v is not None})
     settings = Settings.from_env(base)
     reset_settings(settings)

@@ -12,8 +12,12 @@ is acknowledged:
   and a warning logged, then the event is acked;
 - etsyflow's own follow-ups (they pass on the same exchange) → acked, skipped
   (by routing key, before decoding);
-- the broker or bus cannot take the outcome → the event is requeued after a
-  bounded pause, so nothing accepted is lost.
+- the broker or bus cannot take the outcome (a connection error, and only
+  that) → the event is requeued after a bounded pause, so nothing accepted is
+  lost;
+- anything else going wrong while handling it (a bug, an input no check
+  foresaw) → an ``EventRejected`` naming the event, then the event is acked:
+  one bad event never loops or stalls the queue.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from __future__ import annotations
 import threading
 import time
 
+import redis.exceptions
+from kombu.exceptions import OperationalError
 from kombu.mixins import ConsumerMixin
 
 from ..config import get_settings
@@ -30,7 +36,8 @@ from ..messages.envelope import SOURCE
 from ..messages.bus import BRIDGE_QUEUE
 from ..schemas import Invalid
 from ..schemas.rejections import invalid_answers
-from ..schemas.validate import decode, validate_event
+from ..schemas.validate import PEEK_CEILING_BYTES, decode, peek_names, validate_event
+from ..workers.broker import BROKER_CONNECTION_ERRORS
 
 log = get_logger("etsyflow.bridge")
 
@@ -38,6 +45,19 @@ log = get_logger("etsyflow.bridge")
 REQUEUE_PAUSE_SECONDS = 1.0
 # Events in flight between the bus and the bridge (unacked), per bridge.
 PREFETCH = 64
+
+
+def is_connection_error(error: BaseException, connection=None) -> bool:
+    """True when ``error`` says the broker or the bus cannot be reached (worth
+    a retry), False for anything else (the event itself, or a bug)."""
+    kinds: tuple = (OSError, OperationalError, *BROKER_CONNECTION_ERRORS,
+                    redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+    if connection is not None:
+        try:
+            kinds += tuple(connection.connection_errors) + tuple(connection.channel_errors)
+        except Exception:  # a transport that cannot say: the defaults above
+            pass
+    return isinstance(error, kinds)
 
 
 class Bridge(ConsumerMixin):
@@ -69,14 +89,37 @@ class Bridge(ConsumerMixin):
             self.counts["skipped"] += 1
             return
         try:
-            self.handle(message.body)
+            try:
+                self.handle(message.body)
+            except Exception as error:
+                if is_connection_error(error, self.connection):
+                    raise
+                self._fail(message.body, error)
         except Exception as error:  # broker or bus down: keep the event
+            if not is_connection_error(error, self.connection):
+                # Even the rejection could not be built or sent for a reason other than
+                # the connection: logged, and the event is not taken again.
+                log.error("event dropped after an internal error", error_type=type(error).__name__,
+                          routing_key=routing_key)
+                message.ack()
+                return
             self.counts["requeued"] += 1
-            log.error("could not hand over event; requeued", error=str(error), routing_key=routing_key)
+            log.error("could not hand over event; requeued", error=str(error)[:500], routing_key=routing_key)
             time.sleep(REQUEUE_PAUSE_SECONDS)  # bounded back-off before the redelivery
             message.requeue()
             return
         message.ack()
+
+    def _fail(self, body, error: Exception) -> None:
+        """Answer an event whose handling failed for a reason other than the connection."""
+        text = body if isinstance(body, str) else bytes(body[:PEEK_CEILING_BYTES]).decode("utf-8", "replace")
+        event_type, event_id = peek_names(text[:PEEK_CEILING_BYTES])
+        log.error("event could not be handled; rejected", event_type=event_type, event_id=event_id,
+                  error_type=type(error).__name__, error=str(error)[:500])
+        invalid = Invalid([{"field": "event", "message": f"could not be handled ({type(error).__name__}); "
+                                                         "it was rejected so that the queue goes on"}],
+                          event_type=event_type, event_id=event_id)
+        self._reject(body, invalid)
 
     def handle(self, body: bytes | str) -> str:
         """Validate and hand over one body; returns "forwarded", "rejected" or "skipped"."""

@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "etsyflow.cli.sandbox",
     "etsyflow.cli.demo",
     "etsyflow.cli.ops",
+    "etsyflow.cli.keys",
 ]
 
 

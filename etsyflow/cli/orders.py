@@ -30,6 +30,9 @@ def scheduler(once: bool) -> None:
     if settings.embedded and not once:
         raise click.ClickException("the scheduler process needs REDIS_URL: with the embedded in-memory parts "
                                    "only `etsyflow demo` can run, in one process")
+    from .keys import require_readable_secrets
+
+    require_readable_secrets("scheduler")
     try:
         runner = Scheduler(config=get_orders_config())
     except ConfigError as error:
@@ -49,7 +52,8 @@ def scheduler(once: bool) -> None:
 @click.command("webhooks")
 @click.option("--port", type=click.IntRange(1, 65535), default=8090, show_default=True, envvar="WEBHOOKS_PORT",
               help="port to listen on (env WEBHOOKS_PORT)")
-@click.option("--host", default="0.0.0.0", show_default=True, help="address to listen on")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="WEBHOOKS_HOST",
+              help="address to listen on (env WEBHOOKS_HOST; loopback by default: put a TLS proxy in front)")
 def webhooks(port: int, host: str) -> None:
     """Receive Etsy's signed ORDER_PAID notifications on POST /webhooks/etsy and poll that shop at once."""
     from ..webhooks import PATH, create_app, serve
@@ -57,6 +61,9 @@ def webhooks(port: int, host: str) -> None:
     if get_settings().embedded:
         raise click.ClickException("the webhook receiver needs REDIS_URL (it publishes to the shared bus): "
                                    "with the embedded in-memory parts only `etsyflow demo` can run")
+    from .keys import require_readable_secrets
+
+    require_readable_secrets("webhooks")
     try:
         app = create_app()
     except ValueError as error:

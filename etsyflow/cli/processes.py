@@ -13,6 +13,7 @@ import click
 
 from ..config import get_settings
 from ..config.logging import get_logger
+from .keys import require_readable_secrets
 
 log = get_logger("etsyflow.cli")
 
@@ -29,6 +30,7 @@ def bridge() -> None:
     if settings.embedded:
         raise click.ClickException("the bridge process needs REDIS_URL (or BROKER_URL): with the embedded "
                                    "in-memory parts only `etsyflow demo` can run, in one process")
+    require_readable_secrets("bridge")
     actors = setup(build_broker(settings))
     from ..workers.metrics import serve
 
@@ -46,6 +48,7 @@ def worker(dramatiq_args) -> None:
     """Run the Dramatiq actors (extra arguments go to the dramatiq CLI, e.g. --processes 2 --threads 8)."""
     if get_settings().embedded:
         raise click.ClickException("the worker process needs REDIS_URL (or BROKER_URL)")
+    require_readable_secrets("worker")
     from ..workers.metrics import prepare_worker_environment
 
     argv = [sys.executable, "-m", "dramatiq", "etsyflow.workers.main", *dramatiq_args]

@@ -1,11 +1,17 @@
 """``etsyflow shop …``: connect shops and set their options (administrators only).
 
-No command ever prints a token.
+No command ever prints a token, and none takes one as an argument (arguments
+show in ``ps`` and shell history): tokens come from environment variables,
+standard input or a hidden prompt. Commands that change a shop refuse to run
+on the embedded in-memory store (no ``REDIS_URL``), where what they store
+would vanish when the command exits.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from datetime import datetime, timezone
 
@@ -20,6 +26,42 @@ def _store():
     from ..shops import ShopStore
 
     return ShopStore(settings=get_settings())
+
+
+def _persistent_store(command: str):
+    """The shop store, or a clear refusal when it would live in this process only."""
+    if not get_settings().redis_url:
+        raise click.ClickException(
+            f"`etsyflow shop {command}` needs REDIS_URL: without it the shop store is in this "
+            "command's memory and vanishes when it exits. Etsy rotates the refresh token when "
+            "etsyflow uses it, so tokens kept there would be lost and the seller would have to "
+            "reconnect. Set REDIS_URL to the deployment's Redis and run the command again.")
+    return _store()
+
+
+def _on_command_line(names: str, variables: str) -> click.UsageError:
+    return click.UsageError(
+        f"token values are not taken as arguments ({names}): arguments show in `ps` and in shell "
+        f"history. Set {variables} in the environment, or pipe them on standard input "
+        "(one per line), or run the command without them to be asked (input hidden).")
+
+
+def _secrets_in(first: str, second: str, labels: tuple[str, str]) -> tuple[str, str]:
+    """Two secrets from the environment variables ``first``/``second``, else from
+    standard input (two lines) when it is not a terminal, else a hidden prompt."""
+    a, b = os.environ.get(first, "").strip(), os.environ.get(second, "").strip()
+    if a and b:
+        return a, b
+    if a or b:
+        raise click.UsageError(f"set both {first} and {second}, or neither")
+    stdin = sys.stdin
+    if not stdin.isatty():
+        lines = [line.strip() for line in stdin.read(64 * 1024).splitlines() if line.strip()]
+        if len(lines) != 2:
+            raise click.UsageError(f"standard input must hold two lines: the {labels[0]}, then the {labels[1]}")
+        return lines[0], lines[1]
+    return (click.prompt(labels[0].capitalize(), hide_input=True).strip(),
+            click.prompt(labels[1].capitalize(), hide_input=True).strip())
 
 
 def _fail(error: Exception) -> click.ClickException:
@@ -57,7 +99,7 @@ def connect_cmd(shop_id) -> None:
     """Start OAuth 2.0 (PKCE): print the Etsy login URL for the shop's owner."""
     from ..shops import connect
 
-    link = _run(connect, _shop_id(shop_id), store=_store())
+    link = _run(connect, _shop_id(shop_id), store=_persistent_store("connect"))
     click.echo("Open this URL as the owner of the shop and approve etsyflow:\n")
     click.echo(link.url)
     click.echo(f"\nEtsy then sends the browser to your redirect URI. Within {link.expires_in // 60} minutes, run:\n"
@@ -70,37 +112,60 @@ def complete_cmd(redirect_url) -> None:
     """Finish OAuth: exchange the code, check the shop, store the tokens encrypted."""
     from ..shops import complete
 
-    connected = _run(complete, redirect_url, store=_store())
+    connected = _run(complete, redirect_url, store=_persistent_store("complete"))
     click.echo(f"Connected shop {connected.shop_id}" + (f" ({connected.shop_name})" if connected.shop_name else "")
                + f"; token valid until {_when(connected.expires_at)}.")
 
 
 @shop.command("import")
 @click.option("--shop-id", required=True, help="The Etsy shop id.")
-@click.option("--access-token", required=True, help="OAuth 2.0 access token (\"<user_id>.<token>\").")
-@click.option("--refresh-token", required=True, help="OAuth 2.0 refresh token.")
+@click.option("--access-token", hidden=True, help="Refused: use ETSY_ACCESS_TOKEN or standard input.")
+@click.option("--refresh-token", hidden=True, help="Refused: use ETSY_REFRESH_TOKEN or standard input.")
 def import_cmd(shop_id, access_token, refresh_token) -> None:
     """Store tokens obtained elsewhere, after Etsy confirms they are this shop's.
 
-    If the access token has expired it is refreshed at once; Etsy rotates
-    refresh tokens, so the pair then stops working wherever else it was used.
+    The tokens are read from ETSY_ACCESS_TOKEN and ETSY_REFRESH_TOKEN when
+    set, else from standard input (two lines: access token, refresh token),
+    else asked for (input hidden). If the access token has expired it is
+    refreshed at once; Etsy rotates refresh tokens, so the pair then stops
+    working wherever else it was used.
     """
     from ..shops import import_tokens
 
-    connected = _run(import_tokens, _shop_id(shop_id), access_token, refresh_token, store=_store())
+    if access_token is not None or refresh_token is not None:
+        raise _on_command_line("--access-token/--refresh-token", "ETSY_ACCESS_TOKEN and ETSY_REFRESH_TOKEN")
+    shop_id = _shop_id(shop_id)
+    store = _persistent_store("import")
+    access_token, refresh_token = _secrets_in("ETSY_ACCESS_TOKEN", "ETSY_REFRESH_TOKEN",
+                                              ("access token", "refresh token"))
+    connected = _run(import_tokens, shop_id, access_token, refresh_token, store=store)
     click.echo(f"Imported tokens for shop {connected.shop_id}"
                + (f" ({connected.shop_name})" if connected.shop_name else "") + ".")
 
 
 @shop.command("import-legacy")
 @click.option("--shop-id", required=True, help="The Etsy shop id.")
-@click.option("--oauth-token", required=True, help="The OAuth 1.0a (API v2) access token.")
-@click.option("--oauth-token-secret", required=True, help="Its token secret (checked, not sent or stored).")
+@click.option("--oauth-token", hidden=True, help="Refused: use ETSY_LEGACY_OAUTH_TOKEN or standard input.")
+@click.option("--oauth-token-secret", hidden=True,
+              help="Refused: use ETSY_LEGACY_OAUTH_TOKEN_SECRET or standard input.")
 def import_legacy_cmd(shop_id, oauth_token, oauth_token_secret) -> None:
-    """Exchange an OAuth 1.0a (API v2) token for v3 tokens and store them."""
+    """Exchange an OAuth 1.0a (API v2) token for v3 tokens and store them.
+
+    The token and its secret are read from ETSY_LEGACY_OAUTH_TOKEN and
+    ETSY_LEGACY_OAUTH_TOKEN_SECRET when set, else from standard input (two
+    lines), else asked for (input hidden). The secret is checked for presence
+    but neither sent nor stored.
+    """
     from ..shops import import_legacy
 
-    connected = _run(import_legacy, _shop_id(shop_id), oauth_token, oauth_token_secret, store=_store())
+    if oauth_token is not None or oauth_token_secret is not None:
+        raise _on_command_line("--oauth-token/--oauth-token-secret",
+                               "ETSY_LEGACY_OAUTH_TOKEN and ETSY_LEGACY_OAUTH_TOKEN_SECRET")
+    shop_id = _shop_id(shop_id)
+    store = _persistent_store("import-legacy")
+    oauth_token, oauth_token_secret = _secrets_in("ETSY_LEGACY_OAUTH_TOKEN", "ETSY_LEGACY_OAUTH_TOKEN_SECRET",
+                                                  ("OAuth 1.0a token", "token secret"))
+    connected = _run(import_legacy, shop_id, oauth_token, oauth_token_secret, store=store)
     click.echo(f"Exchanged the legacy token; shop {connected.shop_id}"
                + (f" ({connected.shop_name})" if connected.shop_name else "") + " is connected.")
 
@@ -114,8 +179,9 @@ def import_legacy_cmd(shop_id, oauth_token, oauth_token_secret) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def settings_cmd(shop_id, update_shipping_templates, send_bcc, as_json) -> None:
     """Show (and change) a shop's options."""
-    store = _store()
     shop_id = _shop_id(shop_id)
+    changing = update_shipping_templates is not None or send_bcc is not None
+    store = _persistent_store("settings") if changing else _store()
     for name, value in (("update_shipping_templates", update_shipping_templates), ("send_bcc", send_bcc)):
         if value is not None:
             _run(store.set_setting, shop_id, name, value.lower() == "on")

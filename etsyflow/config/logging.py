@@ -3,6 +3,11 @@
 Every line carries what :func:`bind_event` bound (event id, type, shop, actor)
 through contextvars. :func:`redact` runs last before rendering so a secret
 never reaches a log line, whatever a caller passes.
+
+Standard-library log records (Dramatiq, kombu, requests…) are redacted when
+they are created (a log record factory), not by one handler: the Dramatiq CLI
+installs its own handler in each worker process, and whatever handler writes a
+record, its message, arguments and traceback are already scrubbed.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import traceback
 
 import structlog
 
@@ -25,6 +31,13 @@ SECRET_VALUES = [
     re.compile(r"\b\d{3,}\.[A-Za-z0-9_-]{20,}"),
     re.compile(r"((?:access|refresh)_token=)[^&\s]+"),
     re.compile(r"((?:code_verifier|client_secret|legacy_token|code)=)[^&\s]+"),
+    # a secret-named key with a quoted value inside text (the repr of a dict in a
+    # Dramatiq message line, JSON), and secret-named key=value pairs
+    re.compile(r"""(['"][\w-]*(?:token|secret|password|authorization|api[_-]?key|verifier|signature)[\w-]*['"]"""
+               r"""\s*:\s*['"])(?!\[redacted\])[^'"]+""", re.IGNORECASE),
+    re.compile(r"\b([\w-]*(?:token|secret|password|api[_-]?key)[\w-]*=)(?!\[redacted\])[^&\s'\",;]+",
+               re.IGNORECASE),
+    re.compile(r"\b(whsec_)[A-Za-z0-9+/=]+"),
 ]
 REDACTED = "[redacted]"
 
@@ -46,6 +59,37 @@ def redact(_logger, _method, event_dict):
     return _scrub(event_dict)
 
 
+def redact_record(record: logging.LogRecord) -> logging.LogRecord:
+    """Scrub a standard-library record in place: message (with its arguments
+    merged), traceback and stack. Formatters then find nothing left to leak."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string: keep the raw parts, scrubbed
+        message = f"{record.msg} {record.args!r}"
+    record.msg, record.args = _scrub(str(message)), None
+    if record.exc_info and not record.exc_text:
+        try:
+            record.exc_text = _scrub("".join(traceback.format_exception(*record.exc_info)).rstrip("\n"))
+        except Exception:  # pragma: no cover - formatting a traceback failed
+            record.exc_text = "[traceback not shown]"
+    if record.stack_info:
+        record.stack_info = _scrub(record.stack_info)
+    return record
+
+
+def install_record_redaction() -> None:
+    """Make every standard-library log record of this process redacted at birth."""
+    current = logging.getLogRecordFactory()
+    if getattr(current, "_etsyflow_redacting", False):
+        return
+
+    def factory(*args, **kwargs):
+        return redact_record(current(*args, **kwargs))
+
+    factory._etsyflow_redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
 _configured = False
 
 
@@ -55,6 +99,7 @@ def configure_logging(level: str = "INFO", *, json: bool | None = None, stream=N
     ``json=None`` chooses JSON unless ``stream`` is a terminal.
     """
     global _configured
+    install_record_redaction()
     stream = stream or sys.stderr
     if json is None:
         json = not (hasattr(stream, "isatty") and stream.isatty())

@@ -8,8 +8,11 @@ second, ``*_PER_DAY`` calls per rolling 24 h.
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import threading
+from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import Mapping
 from urllib.parse import urlparse
@@ -22,6 +25,27 @@ __all__ = ["ConfigError", "OrdersConfig", "Settings", "get_settings", "reset_set
 
 def _secret(value: str | None) -> str | None:
     return value or None
+
+
+#: Least estimated strength of SECRET_KEY (bits, from its length and character mix).
+MIN_KEY_BITS = 64
+MIN_KEY_LENGTH = 16
+
+
+def key_weakness(key: str) -> str | None:
+    """Why ``key`` is too weak for ``SECRET_KEY``, or None.
+
+    Strength is estimated as length × the Shannon entropy of its characters:
+    sixteen identical characters score 0 bits, ``etsyflow keygen``'s keys about 200.
+    """
+    if len(key) < MIN_KEY_LENGTH:
+        return f"must be at least {MIN_KEY_LENGTH} characters"
+    counts = Counter(key)
+    bits = -len(key) * sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    if bits < MIN_KEY_BITS or len(counts) < 8:
+        return (f"is too weak (about {max(bits, 0):.0f} bits from its length and character mix; at least "
+                f"{MIN_KEY_BITS} needed)")
+    return None
 
 
 @dataclass(frozen=True)
@@ -37,6 +61,8 @@ class Settings:
     etsy_shared_secret: str | None = field(default=None, repr=False)
     etsy_redirect_uri: str | None = None
     secret_key: str | None = field(default=None, repr=False)
+    # Older keys, tried for reading only (key rotation; `etsyflow keys rotate`).
+    secret_key_fallbacks: tuple = field(default=(), repr=False)
     etsy_rate_per_second: int = 10
     etsy_rate_per_day: int = 10000
     # Beyond the contract: operational knobs with safe defaults.
@@ -50,6 +76,9 @@ class Settings:
     log_level: str = "INFO"
     # Operator's extra carrier aliases (JSON or CSV), merged over etsyflow/fulfilment/carriers.json.
     carriers_file: str | None = None
+    # Networks (ipaddress objects) image URLs may resolve to although private or
+    # loopback (IMAGE_ALLOWED_NETWORKS, comma-separated CIDRs); none by default.
+    image_allowed_networks: tuple = ()
     # After a create on Etsy whose outcome is unknown (timeout, lost answer: a shipment, a new
     # listing), how long Etsy is given to show it before it is written again (seconds).
     # Env WRITE_SETTLE_SECONDS; SHIPMENT_SETTLE_SECONDS, its first name, is still read.
@@ -96,10 +125,15 @@ class Settings:
             if not raw:
                 return None
             parsed = urlparse(raw)
+            if parsed.scheme in ("unix", "redis+socket"):
+                problems.append(f"{name}: unix sockets are not supported (the event bus and the broker share "
+                                "these URLs and kombu cannot use a socket path); use redis://host:port "
+                                "or rediss://host:port")
+                return None
             if parsed.scheme not in schemes:
                 problems.append(f"{name}={raw!r}: scheme must be one of {', '.join(schemes)}")
                 return None
-            if parsed.scheme not in ("memory",) and not parsed.hostname and parsed.scheme != "redis+socket":
+            if parsed.scheme not in ("memory",) and not parsed.hostname:
                 problems.append(f"{name}={raw!r}: no host")
                 return None
             return raw
@@ -132,8 +166,8 @@ class Settings:
                 return default
             return value
 
-        redis_url = url("REDIS_URL", ("redis", "rediss", "unix"))
-        broker_url = url("BROKER_URL", ("redis", "rediss", "unix", "amqp", "amqps"))
+        redis_url = url("REDIS_URL", ("redis", "rediss"))
+        broker_url = url("BROKER_URL", ("redis", "rediss", "amqp", "amqps"))
         events_url = url("EVENTS_URL", ("redis", "rediss", "amqp", "amqps", "pyamqp", "memory"))
         api = url("ETSY_API_URL", ("http", "https")) or cls.etsy_api_url
         authorize = url("ETSY_AUTHORIZE_URL", ("http", "https")) or cls.etsy_authorize_url
@@ -145,8 +179,24 @@ class Settings:
         if secret and not keystring:
             problems.append("ETSY_SHARED_SECRET is set but ETSY_KEYSTRING is not")
         secret_key = _secret(env.get("SECRET_KEY", "").strip())
-        if secret_key is not None and len(secret_key) < 16:
-            problems.append("SECRET_KEY: must be at least 16 characters (use `etsyflow keygen`)")
+        if secret_key is not None and key_weakness(secret_key):
+            problems.append(f"SECRET_KEY: {key_weakness(secret_key)} (use `etsyflow keygen`)")
+        fallbacks = tuple(k.strip() for k in env.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip())
+        for position, key in enumerate(fallbacks, 1):
+            if key_weakness(key):
+                problems.append(f"SECRET_KEY_FALLBACKS: key {position} {key_weakness(key)}")
+        if fallbacks and secret_key is None:
+            problems.append("SECRET_KEY_FALLBACKS is set but SECRET_KEY is not: new values are written "
+                            "with SECRET_KEY")
+        image_networks: list = []
+        for item in env.get("IMAGE_ALLOWED_NETWORKS", "").split(","):
+            if not item.strip():
+                continue
+            try:
+                image_networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                problems.append(f"IMAGE_ALLOWED_NETWORKS: {item.strip()!r} is not a network "
+                                "(comma-separated CIDRs such as 10.20.0.0/16,127.0.0.1/32)")
         level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"LOG_LEVEL={level!r}: must be DEBUG, INFO, WARNING or ERROR")
@@ -160,6 +210,7 @@ class Settings:
             etsy_shared_secret=secret,
             etsy_redirect_uri=redirect,
             secret_key=secret_key,
+            secret_key_fallbacks=fallbacks,
             etsy_rate_per_second=integer("ETSY_RATE_PER_SECOND", 10),
             etsy_rate_per_day=integer("ETSY_RATE_PER_DAY", 10000),
             etsy_timeout_seconds=number("ETSY_TIMEOUT_SECONDS", 20.0, 0.1),
@@ -171,6 +222,7 @@ class Settings:
             max_event_bytes=integer("MAX_EVENT_BYTES", 262144, 1024),
             log_level=level,
             carriers_file=env.get("CARRIERS_FILE", "").strip() or None,
+            image_allowed_networks=tuple(image_networks),
             write_settle_seconds=number("WRITE_SETTLE_SECONDS" if env.get("WRITE_SETTLE_SECONDS", "").strip()
                                         else "SHIPMENT_SETTLE_SECONDS", 10.0, 0.0),
             metrics_refresh_seconds=number("METRICS_REFRESH_SECONDS", 15.0, 0.2),

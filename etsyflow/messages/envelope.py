@@ -72,14 +72,16 @@ class CloudEvent:
             "id": self.id,
             "time": self.time,
             "datacontenttype": self.datacontenttype,
-            "data": json.loads(json.dumps(self.data, default=_default)),
+            "data": json.loads(json.dumps(self.data, default=_default, allow_nan=False)),
         }
         if self.causationid:
             out["causationid"] = self.causationid
         return out
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), separators=(",", ":"), default=_default)
+        # Strict JSON out: NaN and Infinity are refused here rather than sent to
+        # subscribers whose parsers would refuse them.
+        return json.dumps(self.to_dict(), separators=(",", ":"), default=_default, allow_nan=False)
 
     @classmethod
     def from_dict(cls, raw: dict) -> "CloudEvent":

@@ -65,7 +65,7 @@ class EventTail:
     def _on_message(self, message) -> None:
         try:
             event = json.loads(message.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # whatever a publisher sent: shown, never fatal
             event = {"type": None, "undecodable": True, "body": repr(message.body[:200])}
         if not isinstance(event, dict):
             event = {"type": None, "body": event}

@@ -7,8 +7,17 @@ from decimal import Decimal, InvalidOperation
 from marshmallow import ValidationError, fields
 
 
+#: Largest money amount any event may carry (any currency). Bounded so that every
+#: amount fits Decimal's default 28-digit context with its cents: 1e27 would pass
+#: validation and then fail when formatted.
+MAX_MONEY = Decimal("1000000000")
+#: Largest whole number any event may carry: Etsy's ids are 64-bit signed integers.
+MAX_INTEGER = 2**63 - 1
+
+
 class Money(fields.Field):
     """A money amount: a decimal string (``"24.99"``) or a whole number; never a float.
+    At most :data:`MAX_MONEY` and 2 decimal places.
 
     Loads to :class:`~decimal.Decimal`, dumps to a decimal string.
     """
@@ -18,6 +27,7 @@ class Money(fields.Field):
         "float": 'must be a decimal string such as "24.99", not a JSON float (floats lose cents)',
         "places": "has more than 2 decimal places",
         "negative": "must not be negative",
+        "too_large": f"must be at most {MAX_MONEY}",
     }
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -27,7 +37,7 @@ class Money(fields.Field):
             raise self.make_error("float")
         if isinstance(value, int):
             value = str(value)
-        if not isinstance(value, str):
+        if not isinstance(value, str) or len(value) > 64:
             raise self.make_error("invalid")
         try:
             amount = Decimal(value.strip())
@@ -37,6 +47,8 @@ class Money(fields.Field):
             raise self.make_error("invalid")
         if amount < 0:
             raise self.make_error("negative")
+        if amount > MAX_MONEY:
+            raise self.make_error("too_large")
         if amount.as_tuple().exponent < -2:  # type: ignore[operator]
             raise self.make_error("places")
         return amount
@@ -53,16 +65,19 @@ class ShopId(fields.Integer):
     def __init__(self, **kwargs):
         from marshmallow import validate
 
-        super().__init__(strict=False, validate=validate.Range(min=1, max=2**63 - 1), **kwargs)
+        super().__init__(strict=False, validate=validate.Range(min=1, max=MAX_INTEGER), **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, (bool, float)):
             raise ValidationError("must be a whole number")
+        if isinstance(value, str) and len(value) > 20:
+            raise ValidationError(f"must be at most {MAX_INTEGER}")
         return super()._deserialize(value, attr, data, **kwargs)
 
 
 class StrictInteger(fields.Integer):
-    """An integer that refuses floats and booleans (``2.5`` is not a quantity)."""
+    """An integer that refuses floats and booleans (``2.5`` is not a quantity), and
+    anything beyond ±:data:`MAX_INTEGER` whatever the field's own range."""
 
     def __init__(self, **kwargs):
         super().__init__(strict=True, **kwargs)
@@ -70,4 +85,7 @@ class StrictInteger(fields.Integer):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
             raise ValidationError("must be a whole number")
-        return super()._deserialize(value, attr, data, **kwargs)
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if abs(number) > MAX_INTEGER:
+            raise ValidationError(f"must be at most {MAX_INTEGER}")
+        return number

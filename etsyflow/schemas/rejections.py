@@ -5,6 +5,7 @@ dead-letter notice."""
 from __future__ import annotations
 
 import hashlib
+import math
 
 from ..messages.contract import entry_for, rejection_data
 from ..messages.envelope import CloudEvent
@@ -34,7 +35,7 @@ def invalid_answers(invalid: Invalid, raw, body: bytes | str) -> list[CloudEvent
     the same answers (subscribers drop repeated ids). Used by the bridge and by
     actors (an event sent straight to Dramatiq is checked too).
     """
-    digest = hashlib.sha256(body if isinstance(body, bytes) else body.encode()).hexdigest()
+    digest = hashlib.sha256(body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")).hexdigest()
     cause = CloudEvent.new("invalid", {}, id=invalid.event_id or f"sha256:{digest}")
     rejection = cause.follow_up(EventType.EVENT_REJECTED, {
         "type": invalid.event_type, "id": invalid.event_id, "errors": invalid.errors}, key=digest)
@@ -42,6 +43,20 @@ def invalid_answers(invalid: Invalid, raw, body: bytes | str) -> list[CloudEvent
         rejection = CloudEvent(type=rejection.type, data=rejection.data, id=rejection.id)
     typed = typed_rejection(raw, invalid)
     return [rejection] if typed is None else [rejection, typed]
+
+
+def _echo(value):
+    """A value of an invalid event quoted back in its rejection: scalars only,
+    strings cut to 255 characters, non-finite numbers dropped."""
+    if isinstance(value, str):
+        return value if len(value) <= 255 else value[:254] + "…"
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if abs(value) <= 2**63 - 1 else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return None
 
 
 def typed_rejection(raw, invalid: Invalid) -> CloudEvent | None:
@@ -55,6 +70,7 @@ def typed_rejection(raw, invalid: Invalid) -> CloudEvent | None:
     reason = "invalid event: " + "; ".join(f"{e['field']}: {e['message']}" for e in invalid.errors)
     cause = CloudEvent(type=entry.type, data=data, id=invalid.event_id or "invalid")
     rdata = rejection_data(entry, entry.type, cause.id, data, reason)
+    rdata = {key: value if key in ("reason", "errors") else _echo(value) for key, value in rdata.items()}
     if not entry.subject or all(value is None for key, value in rdata.items() if key != "reason"):
         return None  # nothing named to reject (a tick), or nothing the subscriber could match
     return cause.follow_up(entry.rejection, rdata, key="invalid")

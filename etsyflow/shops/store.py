@@ -3,7 +3,8 @@
 Layout (``p`` is the key prefix, ``etsyflow`` by default)::
 
     p:shops                   SET   ids of connected shops
-    p:shop:<id>               HASH  access_token, refresh_token   (encrypted, see crypto.py)
+    p:shop:<id>               HASH  access_token, refresh_token   (encrypted, see crypto.py;
+                                    bound to shop, field and token_version)
                                     expires_at (epoch s), token_version (+1 per saved pair)
                                     token_status ok|auth_failed, auth_failed_reason
                                     user_id, shop_name, connected_at, refreshed_at,
@@ -19,9 +20,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import redis as redis_lib
+
 from ..config import get_settings
 from ..state import get_redis
-from .crypto import DecryptError, SecretBox
+from .crypto import DecryptError, SecretBox, stored_key_id
+
+#: Tries of an optimistic (WATCH) update of one shop before giving up.
+_WATCH_TRIES = 50
 
 #: Per-shop options and their defaults (both off: etsyflow changes nothing
 #: the seller did not ask for).
@@ -137,8 +143,14 @@ class ShopStore:
     def box(self) -> SecretBox:
         """The cipher; raises SecretKeyMissing when SECRET_KEY is not set."""
         if self._box is None:
-            self._box = SecretBox(self.settings.secret_key)
+            self._box = SecretBox(self.settings.secret_key, getattr(self.settings, "secret_key_fallbacks", ()))
         return self._box
+
+    @staticmethod
+    def _context(shop_id: int, name: str, version: int) -> str:
+        """Associated data of a token: shop, field and token version, so that neither a
+        value moved to another shop or field nor an older one written back decrypts."""
+        return f"shop:{shop_id}:{name}:v{version}"
 
     # -- what other parts use --------------------------------------------------------
     def list_shops(self) -> list[Shop]:
@@ -200,27 +212,35 @@ class ShopStore:
         shop_id = check_shop_id(shop_id)
         box = self.box  # before touching Redis: no key, nothing stored
         key = self.shop_key(shop_id)
-        now = time.time()
-        fields = {
-            "access_token": box.encrypt(access_token, f"shop:{shop_id}:access_token"),
-            "refresh_token": box.encrypt(refresh_token, f"shop:{shop_id}:refresh_token"),
-            "expires_at": repr(now + float(expires_in)),
-            "refreshed_at": repr(now),
-        }
-        if connected:
-            fields.update({"token_status": STATUS_OK, "connected_at": repr(now)})
-            if user_id is not None:
-                fields["user_id"] = str(int(user_id))
-            if shop_name:
-                fields["shop_name"] = shop_name
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(key, mapping=fields)
-        if connected:
-            pipe.hdel(key, "auth_failed_reason", "auth_failed_at")
-        pipe.hincrby(key, "token_version", 1)
-        pipe.sadd(self.shops_key, shop_id)
-        result = pipe.execute()
-        return int(result[-2])
+        with self.redis.pipeline(transaction=True) as pipe:
+            for _ in range(_WATCH_TRIES):
+                try:
+                    pipe.watch(key)
+                    version = int(pipe.hget(key, "token_version") or 0) + 1
+                    now = time.time()
+                    fields = {
+                        "access_token": box.encrypt(access_token, self._context(shop_id, "access_token", version)),
+                        "refresh_token": box.encrypt(refresh_token, self._context(shop_id, "refresh_token", version)),
+                        "expires_at": repr(now + float(expires_in)),
+                        "refreshed_at": repr(now),
+                        "token_version": str(version),
+                    }
+                    if connected:
+                        fields.update({"token_status": STATUS_OK, "connected_at": repr(now)})
+                        if user_id is not None:
+                            fields["user_id"] = str(int(user_id))
+                        if shop_name:
+                            fields["shop_name"] = shop_name
+                    pipe.multi()
+                    pipe.hset(key, mapping=fields)
+                    if connected:
+                        pipe.hdel(key, "auth_failed_reason", "auth_failed_at")
+                    pipe.sadd(self.shops_key, shop_id)
+                    pipe.execute()
+                    return version
+                except redis_lib.WatchError:
+                    continue
+        raise RuntimeError(f"shop {shop_id}: tokens changed {_WATCH_TRIES} times while being saved")
 
     def load_tokens(self, shop_id) -> TokenRecord | None:
         """The decrypted pair, or None when the shop has none. Raises DecryptError on a wrong key."""
@@ -230,13 +250,89 @@ class ShopStore:
         access, refresh, expires_at, version, status = values
         if not access or not refresh:
             return None
+        number = _int(version and version.decode()) or 0
         return TokenRecord(
-            access_token=self.box.decrypt(access, f"shop:{shop_id}:access_token"),
-            refresh_token=self.box.decrypt(refresh, f"shop:{shop_id}:refresh_token"),
+            access_token=self._decrypt(shop_id, "access_token", access, number),
+            refresh_token=self._decrypt(shop_id, "refresh_token", refresh, number),
             expires_at=_float(expires_at and expires_at.decode()) or 0.0,
-            version=_int(version and version.decode()) or 0,
+            version=number,
             token_status=(status or b"ok").decode(),
         )
+
+    def _decrypt(self, shop_id: int, name: str, stored, version: int) -> str:
+        return self.box.decrypt(stored, self._context(shop_id, name, version),
+                                legacy_context=f"shop:{shop_id}:{name}")
+
+    # -- keys ---------------------------------------------------------------------------
+    def rotate_keys(self) -> dict:
+        """Re-encrypt every stored token under SECRET_KEY (read with any configured key).
+
+        Returns ``{"rotated": n, "current": n, "failed": [shop ids]}``. Safe to run while
+        workers run: each shop is rewritten only if its tokens did not change meanwhile
+        (WATCH), and its token version is kept."""
+        box = self.box
+        out: dict = {"rotated": 0, "current": 0, "failed": []}
+        for shop_id in sorted(int(i) for i in self.redis.smembers(self.shops_key)):
+            key = self.shop_key(shop_id)
+            with self.redis.pipeline(transaction=True) as pipe:
+                for _ in range(_WATCH_TRIES):
+                    try:
+                        pipe.watch(key)
+                        access, refresh, version = pipe.hmget(key, "access_token", "refresh_token", "token_version")
+                        if not access or not refresh:
+                            break
+                        if box.current(access) and box.current(refresh):
+                            out["current"] += 1
+                            break
+                        number = _int(version and version.decode()) or 0
+                        try:
+                            plain = {name: self._decrypt(shop_id, name, value, number)
+                                     for name, value in (("access_token", access), ("refresh_token", refresh))}
+                        except DecryptError:
+                            out["failed"].append(shop_id)
+                            break
+                        pipe.multi()
+                        pipe.hset(key, mapping={name: box.encrypt(value, self._context(shop_id, name, number))
+                                                for name, value in plain.items()})
+                        pipe.execute()
+                        out["rotated"] += 1
+                        break
+                    except redis_lib.WatchError:
+                        continue
+        return out
+
+    def check_keys(self) -> list[str]:
+        """Problems reading the stored tokens with the configured keys (empty: all good).
+
+        Reads one value per key id, and every first-format value; names the shops."""
+        if not self.redis.scard(self.shops_key):
+            return []
+        try:
+            box = self.box
+        except Exception as error:  # SECRET_KEY missing while tokens are stored
+            return [str(error)]
+        unreadable: list[int] = []
+        checked: set[str] = set()
+        for shop_id in sorted(int(i) for i in self.redis.smembers(self.shops_key)):
+            access, version = self.redis.hmget(self.shop_key(shop_id), "access_token", "token_version")
+            if not access:
+                continue
+            kid = stored_key_id(access)
+            if kid is not None and kid in checked:
+                continue
+            try:
+                self._decrypt(shop_id, "access_token", access, _int(version and version.decode()) or 0)
+            except DecryptError:
+                unreadable.append(shop_id)
+                continue
+            if kid is not None:
+                checked.add(kid)
+        if not unreadable:
+            return []
+        shown = ", ".join(map(str, unreadable[:10])) + (" …" if len(unreadable) > 10 else "")
+        return [f"SECRET_KEY cannot decrypt the tokens stored for {len(unreadable)} shop(s) ({shown}): set "
+                "SECRET_KEY to the key they were stored with, or add that key to SECRET_KEY_FALLBACKS and "
+                "run `etsyflow keys rotate`"]
 
     def token_status(self, shop_id) -> tuple[str, str | None]:
         status, reason = self.redis.hmget(self.shop_key(check_shop_id(shop_id)), "token_status", "auth_failed_reason")

@@ -114,7 +114,11 @@ class ShopTokens:
         try:
             record = self.store.load_tokens(self.shop_id)
         except (DecryptError, SecretKeyMissing) as error:
-            raise AuthFailed(self.shop_id, str(error)) from None
+            # A configuration error (wrong or missing SECRET_KEY), not a revoked shop: the
+            # shop is not marked, nothing is parked; the message is retried (Dramatiq's
+            # backoff) until the operator fixes the key, and every attempt says so.
+            log.error("secret_key_cannot_decrypt_tokens", shop_id=self.shop_id, error=str(error))
+            raise
         if record is None:
             raise AuthFailed(self.shop_id, f"shop {self.shop_id} is not connected "
                              f"(run `etsyflow shop connect --shop-id {self.shop_id}`)")

@@ -6,9 +6,10 @@
 200    accepted: a poll tick for the shop is on the bus (or a duplicate of
        a notification already accepted — same ``webhook-id``)
 202    verified but not acted on (another event type, a shop not connected)
-400    verified but unreadable (not a JSON object, no shop id)
+400    unreadable: not UTF-8 (checked first: a signature covers text), not a
+       JSON object, no shop id
 401    signature missing or wrong, or ``webhook-timestamp`` more than 5 min off
-413    body larger than :data:`MAX_BODY_BYTES`
+413    body larger than :data:`MAX_BODY_BYTES`, also when sent chunked
 503    the bus did not take the tick: Etsy retries, nothing is lost
 =====  =====================================================================
 
@@ -19,6 +20,11 @@ notification Etsy re-sends is answered 200 without a second tick. The tick's
 id is derived from the ``webhook-id`` too.
 
 ``GET /healthz`` answers 200 for load balancers.
+
+:func:`serve` runs the app on waitress (the project's WSGI server): loopback
+by default, a bounded number of threads and connections, idle connections
+closed after :data:`CHANNEL_TIMEOUT_SECONDS`, bodies capped before the app
+sees them.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import uuid
 
 from flask import Flask, jsonify, request
@@ -42,6 +49,14 @@ log = get_logger("etsyflow.webhooks")
 PATH = "/webhooks/etsy"
 SOURCE = "etsyflow.webhooks"
 MAX_BODY_BYTES = 64 * 1024
+#: Threads answering requests (waitress); requests beyond wait in its queue.
+THREADS = 8
+#: Open connections at most; more wait in the listen backlog.
+CONNECTION_LIMIT = 100
+#: A connection idle (or sending its request slowly) this long is closed, seconds.
+CHANNEL_TIMEOUT_SECONDS = 15
+#: Default address: loopback. Put a TLS proxy in front, or pass --host 0.0.0.0.
+DEFAULT_HOST = "127.0.0.1"
 #: Etsy event types that mean "an order appeared or changed".
 ORDER_EVENTS = {"ORDER_PAID"}
 _TICK_NS = uuid.UUID("0e4b8f61-7a2c-4d9e-b5f3-1c6a8d2e9f07")
@@ -91,7 +106,15 @@ def create_app(secret: str | None = None, *, redis=None, publish_event=publish) 
 
     @app.post(PATH)
     def receive():
-        body = request.get_data(cache=False)
+        # Read at most one byte past the limit, whatever the framing (waitress has
+        # already decoded a chunked body and refused one over its own cap).
+        body = request.stream.read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            return answer(413, "rejected", f"body larger than {MAX_BODY_BYTES} bytes")
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return answer(400, "rejected", "body is not UTF-8 text")
         try:
             webhook_id = verifier.verify(body, request.headers)
         except BadSignature as bad:
@@ -99,7 +122,7 @@ def create_app(secret: str | None = None, *, redis=None, publish_event=publish) 
             return answer(401, "rejected", str(bad))
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep for the parser
             payload = None
         if not isinstance(payload, dict):
             return answer(400, "rejected", "body is not a JSON object")
@@ -131,8 +154,37 @@ def create_app(secret: str | None = None, *, redis=None, publish_event=publish) 
     return app
 
 
-def serve(port: int, host: str = "0.0.0.0", *, app: Flask | None = None):
-    """A threaded WSGI server for ``app`` (werkzeug); call ``.serve_forever()`` / ``.shutdown()``."""
-    from werkzeug.serving import make_server
+class Server:
+    """waitress serving one app: ``serve_forever()`` in one thread, ``shutdown()`` from
+    any other (returns at once; ``serve_forever`` returns within about a second)."""
 
-    return make_server(host, port, app or create_app(), threaded=True)
+    def __init__(self, app, host: str, port: int):
+        from waitress.server import create_server
+
+        self._server = create_server(
+            app, host=host, port=port, threads=THREADS, connection_limit=CONNECTION_LIMIT,
+            channel_timeout=CHANNEL_TIMEOUT_SECONDS, cleanup_interval=5,
+            max_request_body_size=MAX_BODY_BYTES, max_request_header_size=16 * 1024,
+            clear_untrusted_proxy_headers=True, ident="etsyflow")
+        self.server_port = self._server.effective_port
+        self._closing = threading.Event()
+
+    def serve_forever(self) -> None:
+        try:
+            self._server.run()
+        finally:
+            self._server.task_dispatcher.shutdown(timeout=5)
+
+    def shutdown(self) -> None:
+        """Close the listening socket and every connection, in the server's own thread."""
+        from waitress import wasyncore
+
+        if self._closing.is_set():
+            return
+        self._closing.set()
+        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+
+
+def serve(port: int, host: str = DEFAULT_HOST, *, app: Flask | None = None) -> Server:
+    """The webhook receiver on waitress; call ``.serve_forever()`` / ``.shutdown()``."""
+    return Server(app or create_app(), host, port)

@@ -22,6 +22,9 @@ from ..state.connection import make_client
 from .middleware import DeadLetters
 from .options import DEAD_MESSAGE_TTL, HEARTBEAT_TIMEOUT
 
+#: Errors of a Dramatiq broker that cannot be reached (the bridge requeues on these only).
+BROKER_CONNECTION_ERRORS: tuple = (dramatiq.errors.BrokerConnectionError,)
+
 
 
 def build_broker(settings: Settings | None = None) -> dramatiq.Broker:

@@ -194,7 +194,7 @@ def fault_env(configure, private_redis, tmp_path):
         env = {"REDIS_URL": state_url, "BROKER_URL": private_redis.url, "EVENTS_URL": state_url,
                "SECRET_KEY": TEST_SECRET_KEY, "ETSY_TIMEOUT_SECONDS": str(ETSY_TIMEOUT),
                "ETSY_RATE_PER_SECOND": "100", "SHIPMENT_SETTLE_SECONDS": str(SETTLE_SECONDS), "ORDERS_LOCK_TTL_SECONDS": "3",
-               "LOG_LEVEL": "WARNING", **sandbox.env()}
+               "LOG_LEVEL": "WARNING", "IMAGE_ALLOWED_NETWORKS": "127.0.0.0/8", **sandbox.env()}
         configure(**env)
         yield dict(os.environ, PYTHONPATH=str(ROOT), **env), sandbox
     client.flushdb()

@@ -93,9 +93,8 @@ def test_cli_import_legacy_never_prints_tokens(env):
 
     shop = env.admin.create_shop(shop_name="Legacy")
     legacy = env.admin("POST", "/legacy-tokens", shop_id=shop["shop_id"])
-    result = CliRunner().invoke(main, ["shop", "import-legacy", "--shop-id", str(shop["shop_id"]),
-                                       "--oauth-token", legacy["oauth_token"],
-                                       "--oauth-token-secret", legacy["oauth_token_secret"]])
+    result = CliRunner().invoke(main, ["shop", "import-legacy", "--shop-id", str(shop["shop_id"])],
+                                input=f"{legacy['oauth_token']}\n{legacy['oauth_token_secret']}\n")
     assert result.exit_code == 0, result.output
     assert "Legacy" in result.output
     listed = CliRunner().invoke(main, ["shop", "list", "--json"])
@@ -108,9 +107,9 @@ def test_cli_import_legacy_never_prints_tokens(env):
     for secret in secrets_of(tokens.access_token, tokens.refresh_token, legacy["oauth_token"]):
         assert secret not in everything
     # The v1 token was used up by the exchange: a second import is refused clearly.
-    again = CliRunner().invoke(main, ["shop", "import-legacy", "--shop-id", str(shop["shop_id"]),
-                                      "--oauth-token", legacy["oauth_token"],
-                                      "--oauth-token-secret", legacy["oauth_token_secret"]])
+    again = CliRunner().invoke(main, ["shop", "import-legacy", "--shop-id", str(shop["shop_id"])],
+                               env={"ETSY_LEGACY_OAUTH_TOKEN": legacy["oauth_token"],
+                                    "ETSY_LEGACY_OAUTH_TOKEN_SECRET": legacy["oauth_token_secret"]})
     assert again.exit_code == 1 and "invalid_grant" in again.output
 
 

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from etsyflow.config import Settings
 from etsyflow.etsy.errors import AuthFailed
-from etsyflow.shops import (ConnectError, shop_client, SecretKeyMissing, ShopStore, complete, connect, import_legacy,
+from etsyflow.shops import (ConnectError, DecryptError, shop_client, SecretKeyMissing, ShopStore, complete, connect,
+                            import_legacy,
                             import_tokens, on_reconnect)
 from etsyflow.shops import oauth as shops_oauth
 from etsyflow.state import get_redis
@@ -88,12 +89,12 @@ def test_no_secret_key_no_storage(embedded, configure):
     assert list(get_redis().scan_iter("*")) == []
 
 
-def test_a_changed_secret_key_means_reconnect_not_garbage(app):
+def test_a_changed_secret_key_is_a_configuration_error_not_garbage(app):
     store = ShopStore()
     store.save_tokens(SHOP, ACCESS, REFRESH, 3600, connected=True)
     other = ShopStore(get_redis(), app.with_overrides(secret_key="another-secret-key-0000000000"))
     session, adapter = scripted_session()
-    with pytest.raises(AuthFailed, match="SECRET_KEY"):
+    with pytest.raises(DecryptError, match="SECRET_KEY"):
         shop_client(SHOP, other.settings, get_redis(), session, store=other).get_shop()
     assert adapter.sent == []
 
@@ -258,7 +259,7 @@ def test_revoked_refresh_publishes_one_event_for_many_callers(app, tail):
     assert not store.is_usable(SHOP)
 
 
-def test_cli_refuses_without_app_keys(embedded):
+def test_cli_refuses_without_app_keys(real_redis):
     from etsyflow.cli import main
 
     result = CliRunner().invoke(main, ["shop", "connect", "--shop-id", "12"])
@@ -268,9 +269,10 @@ def test_cli_refuses_without_app_keys(embedded):
     assert result.exit_code == 2 and "positive whole number" in result.output
 
 
-def test_cli_settings_and_list(app):
+def test_cli_settings_and_list(configure, redis_url):
     from etsyflow.cli import main
 
+    configure(REDIS_URL=redis_url, **APP)
     ShopStore().save_tokens(SHOP, ACCESS, REFRESH, 3600, connected=True)
     runner = CliRunner()
     result = runner.invoke(main, ["shop", "settings", "--shop-id", str(SHOP), "--send-bcc", "on"])
