@@ -16,6 +16,8 @@ key                                            type    holds
                                                        stock_inactive, create_form_fp, intent_at
 ``etsyflow:listing-owner:<shop>:<listing_id>`` STRING  product_id that owns an Etsy listing (claim)
 ``etsyflow:sku:<shop>``                        HASH    sku → JSON {listing_id, product_id}
+``etsyflow:listing-sync:<shop>``               STRING  when a listing record of the shop was last written
+                                                       (epoch seconds; the admin console shows it)
 ``etsyflow:taxonomy-props:<taxonomy_id>``      STRING  JSON properties of a category (TTL)
 ``etsyflow:return-policy:<shop>``              STRING  return_policy_id used for new listings (TTL)
 ``etsyflow:shop-info:<shop>``                  STRING  JSON {country, currency} of the shop (TTL)
@@ -43,6 +45,10 @@ def profile_owner(shop_id: int, profile_id: int) -> str:
 
 def listing(shop_id: int, product_id: str) -> str:
     return f"{P}:listing:{int(shop_id)}:{product_id}"
+
+
+def listing_sync(shop_id: int) -> str:
+    return f"{P}:listing-sync:{int(shop_id)}"
 
 
 def listing_owner(shop_id: int, listing_id: int) -> str:
