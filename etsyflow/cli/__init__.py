@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "etsyflow.cli.sandbox",
     "etsyflow.cli.demo",
     "etsyflow.cli.ops",
+    "etsyflow.cli.admin",
 ]
 
 

@@ -1,0 +1,22 @@
+"""The administrators' web console: ``etsyflow admin``.
+
+Flask app (:func:`create_app`) served by waitress (:func:`serve`). Modules,
+one idea each:
+
+- :mod:`.users` — administrator accounts (Argon2 hashes in Redis);
+- :mod:`.sessions` — server-side sessions behind a signed cookie, CSRF tokens, idle timeout;
+- :mod:`.throttle` — sign-in attempts limited per user and per address;
+- :mod:`.audit` — who did what, when (never secrets);
+- :mod:`.recent` — recent events and events per minute, fed by a bus subscriber;
+- :mod:`.samples` — queue depth sampled into Redis for the last hour;
+- :mod:`.charts` — server-side SVG pictures;
+- :mod:`.app` — the pages.
+
+Everything it shows comes from :mod:`etsyflow.shops` and :mod:`etsyflow.ops`;
+the console adds no business logic of its own.
+"""
+
+from .app import create_app
+from .server import serve
+
+__all__ = ["create_app", "serve"]
