@@ -323,7 +323,7 @@ def create_app(settings=None, *, redis=None, host: str = "127.0.0.1", idle_secon
     def complete_shop():
         return finish(request.form.get("redirect_url") or "", g.user)
 
-    def imported(func, shop_id_raw, first, second, what: str):
+    def imported(func, shop_id_raw, first, second, what: str, failed: str):
         from ..etsy.errors import EtsyError
         from ..shops import ConnectError, SecretKeyMissing, check_shop_id
 
@@ -331,7 +331,7 @@ def create_app(settings=None, *, redis=None, host: str = "127.0.0.1", idle_secon
             shop_id = check_shop_id(shop_id_raw)
             shop = func(shop_id, first, second, store=store())
         except (ConnectError, SecretKeyMissing, EtsyError, ValueError) as error:
-            act(f"{what} failed", f"shop {shop_id_raw!s:.20}: {error}")
+            act(failed, f"shop {shop_id_raw!s:.20}: {error}")
             flash(f"Not imported: {error}", "error")
             return redirect(url_for("shops"), code=303)
         act(what, f"shop {shop.shop_id} ({shop.shop_name or 'no name'})")
@@ -344,7 +344,7 @@ def create_app(settings=None, *, redis=None, host: str = "127.0.0.1", idle_secon
         from ..shops import import_tokens
 
         return imported(import_tokens, request.form.get("shop_id"), request.form.get("access_token"),
-                        request.form.get("refresh_token"), "tokens imported")
+                        request.form.get("refresh_token"), "tokens imported", "token import failed")
 
     @app.post("/shops/import-legacy")
     @signed_in
@@ -352,7 +352,8 @@ def create_app(settings=None, *, redis=None, host: str = "127.0.0.1", idle_secon
         from ..shops import import_legacy
 
         return imported(import_legacy, request.form.get("shop_id"), request.form.get("oauth_token"),
-                        request.form.get("oauth_token_secret"), "legacy tokens exchanged")
+                        request.form.get("oauth_token_secret"), "legacy tokens exchanged",
+                        "legacy token exchange failed")
 
     @app.post("/shops/<int:shop_id>/settings")
     @signed_in

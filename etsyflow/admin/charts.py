@@ -13,8 +13,9 @@ from datetime import datetime, timezone
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 16, 40
+WIDTH, HEIGHT = 480, 220
+LEFT, RIGHT, TOP, BOTTOM = 44, 14, 12, 44
+FONT = 14
 # Dark enough on white for WCAG AA (>= 4.5:1), told apart by dash pattern too.
 COLOURS = ["#1f5fa8", "#a3410b", "#2e7031", "#6b3fa0", "#8a1c47", "#555555"]
 DASHES = ["", "6 3", "2 3", "8 3 2 3", "1 2", "4 4"]
@@ -28,7 +29,7 @@ def quota_gauge(used: int, limit: int, *, per_shop: dict | None = None) -> Marku
     """A bar: calls used in the rolling day against the limit."""
     limit = max(int(limit), 1)
     share = min(max(int(used), 0) / limit, 1.0)
-    width, height, pad = WIDTH, 70, 10
+    width, height, pad = WIDTH, 76, 10
     bar = width - 2 * pad
     colour = "#2e7031" if share < 0.75 else "#a3410b" if share < 0.9 else "#a3141b"
     label = f"Etsy calls in the last 24 hours: {used} of {limit} ({share:.0%})"
@@ -38,7 +39,7 @@ def quota_gauge(used: int, limit: int, *, per_shop: dict | None = None) -> Marku
         f"<title>{escape(label)}</title>",
         f'<rect x="{pad}" y="10" width="{bar}" height="28" fill="#e9ecef" stroke="#555555"/>',
         f'<rect x="{pad}" y="10" width="{bar * share:.1f}" height="28" fill="{colour}"/>',
-        f'<text x="{pad}" y="58" font-size="14" fill="#1a1a1a">{escape(label)}</text>',
+        f'<text x="{pad}" y="62" font-size="{FONT + 2}" fill="#1a1a1a">{used} of {limit} calls ({share:.0%})</text>',
         "</svg>",
     ]
     return Markup("".join(parts))
@@ -65,10 +66,10 @@ def line_chart(series: dict[str, list[tuple[float, float]]], *, start: float, en
     for fraction in (0, 0.5, 1):
         gy = y(top * fraction)
         out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{gy:.1f}" y2="{gy:.1f}" stroke="#c8c8c8"/>')
-        out.append(f'<text x="{LEFT - 6}" y="{gy + 4:.1f}" font-size="12" text-anchor="end" fill="#1a1a1a">'
+        out.append(f'<text x="{LEFT - 6}" y="{gy + 4:.1f}" font-size="{FONT}" text-anchor="end" fill="#1a1a1a">'
                    f"{top * fraction:g}</text>")
-    for t in (start, start + span / 2, end):
-        out.append(f'<text x="{x(t):.1f}" y="{TOP + plot_h + 16}" font-size="12" text-anchor="middle" '
+    for t, anchor in ((start, "start"), (start + span / 2, "middle"), (end, "end")):
+        out.append(f'<text x="{x(t):.1f}" y="{TOP + plot_h + 17}" font-size="{FONT}" text-anchor="{anchor}" '
                    f'fill="#1a1a1a">{_hhmm(t)}</text>')
     out.append(f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}" stroke="#555555"/>')
     for i, (name, points) in enumerate(series.items()):
@@ -80,10 +81,10 @@ def line_chart(series: dict[str, list[tuple[float, float]]], *, start: float, en
         elif points:
             path = " ".join(f"{x(t):.1f},{y(v):.1f}" for t, v in points)
             out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash_attr}/>')
-        ly = HEIGHT - 6 + 18 * i
+        ly = HEIGHT - 4 + 18 * i
         out.append(f'<line x1="{LEFT}" x2="{LEFT + 24}" y1="{ly - 4}" y2="{ly - 4}" stroke="{colour}" '
                    f'stroke-width="3"{dash_attr}/>')
-        out.append(f'<text x="{LEFT + 30}" y="{ly}" font-size="12" fill="#1a1a1a">{escape(name)}</text>')
+        out.append(f'<text x="{LEFT + 30}" y="{ly}" font-size="{FONT}" fill="#1a1a1a">{escape(name)}</text>')
     out.append("</svg>")
     return Markup("".join(out))
 

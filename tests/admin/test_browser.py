@@ -32,6 +32,7 @@ def shot(browser, screenshots, name, width=1280, height=None):
         return
     full = height or browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(width, min(max(int(full) + 40, 600), 2400))
+    browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(os.path.join(screenshots, f"{name}.png"))
     browser.set_window_size(1280, 900)
 
