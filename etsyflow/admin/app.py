@@ -187,7 +187,8 @@ def create_app(settings=None, *, redis=None, host: str = "127.0.0.1", idle_secon
                     flash("Your session ended (idle for too long, or signed out elsewhere). Sign in again.")
                 if request.path.endswith(".json"):
                     return jsonify({"error": "sign in first"}), 401
-                return redirect(url_for("signin", next=request.full_path if request.method == "GET" else None))
+                wanted = request.full_path.rstrip("?") if request.method == "GET" else None
+                return redirect(url_for("signin", next=wanted))
             return view(*args, **kwargs)
         return wrapper
 
