@@ -23,9 +23,15 @@ STOP_SECONDS = 5.0
 
 
 class ConsoleServer:
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 8080, *, threads: int = THREADS):
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 8080, *, threads: int = THREADS,
+                 trusted_proxy: str | None = None):
+        """``trusted_proxy``: the address of a reverse proxy (TLS) in front; its ``X-Forwarded-For``
+        and ``X-Forwarded-Proto`` are then believed, so sign-in limits see the client's address."""
+        proxy = {"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
+                 "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+                 "clear_untrusted_proxy_headers": True} if trusted_proxy else {}
         self.server = waitress.create_server(app, host=host, port=port, threads=threads, ident="etsyflow-admin",
-                                             channel_timeout=60, cleanup_interval=10)
+                                             channel_timeout=60, cleanup_interval=10, **proxy)
         self.host, self.port = self.server.effective_host, int(self.server.effective_port)
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -64,9 +70,10 @@ class ConsoleServer:
             self._thread.join(timeout)
 
 
-def serve(app, host: str = "127.0.0.1", port: int = 8080, *, on_start=None) -> None:
+def serve(app, host: str = "127.0.0.1", port: int = 8080, *, on_start=None,
+          trusted_proxy: str | None = None) -> None:
     """Serve ``app`` in the foreground until SIGTERM or SIGINT."""
-    server = ConsoleServer(app, host, port)
+    server = ConsoleServer(app, host, port, trusted_proxy=trusted_proxy)
 
     def _stop(signum, _frame):
         log.info("admin_console_stopping", signal=signum)

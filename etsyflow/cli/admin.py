@@ -1,6 +1,6 @@
 """``etsyflow admin``: the administrators' web console, and its user accounts.
 
-    etsyflow admin [--host 127.0.0.1] [--port 8080]   serve the console (waitress)
+    etsyflow admin [--host 127.0.0.1] [--port 8080] [--trusted-proxy ADDR]   serve the console (waitress)
     etsyflow admin users add NAME                      password from stdin or a hidden prompt
     etsyflow admin users list
     etsyflow admin users remove NAME
@@ -31,8 +31,10 @@ def _shared_redis():
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="address to listen on (cookies are marked Secure unless it is a loopback address)")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="port to listen on")
+@click.option("--trusted-proxy", metavar="ADDRESS", default=None,
+              help="address of the TLS reverse proxy in front: its X-Forwarded-For/-Proto are believed")
 @click.pass_context
-def admin(ctx: click.Context, host: str, port: int) -> None:
+def admin(ctx: click.Context, host: str, port: int, trusted_proxy: str | None) -> None:
     """The administrators' web console: shops, operations, settings, audit log."""
     if ctx.invoked_subcommand is not None:
         return
@@ -50,8 +52,8 @@ def admin(ctx: click.Context, host: str, port: int) -> None:
         click.echo("No administrator yet: create one with `etsyflow admin users add NAME`.", err=True)
     recorder, sampler = EventRecorder(redis).start(), Sampler(redis, settings).start()
     try:
-        serve(app, host, port, on_start=lambda server: click.echo(f"etsyflow admin console on {server.url}",
-                                                                  err=True))
+        serve(app, host, port, trusted_proxy=trusted_proxy,
+              on_start=lambda server: click.echo(f"etsyflow admin console on {server.url}", err=True))
     finally:
         recorder.stop()
         sampler.stop()

@@ -31,7 +31,7 @@ def shot(browser, screenshots, name, width=1280, height=None):
     if not screenshots:
         return
     full = height or browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(width, min(max(int(full) + 40, 600), 2400))
+    browser.set_window_size(width, min(max(int(full) + 90, 600), 2400))
     browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(os.path.join(screenshots, f"{name}.png"))
     browser.set_window_size(1280, 900)

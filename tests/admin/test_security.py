@@ -218,3 +218,27 @@ def test_no_token_or_secret_in_any_answer(console, sandbox):
     settings_page = http.get(console.url + "/settings", timeout=10).text
     assert "Shared secret (ETSY_SHARED_SECRET)</dt><dd>set" in settings_page
     assert "SECRET_KEY</dt><dd>set" in settings_page
+
+
+def test_behind_a_trusted_proxy_limits_count_the_clients_address(console):
+    """With --trusted-proxy the forwarded address counts; without, a forged header is ignored."""
+    from etsyflow.admin.server import ConsoleServer
+    from etsyflow.admin.throttle import PER_ADDRESS
+
+    proxied = ConsoleServer(console.app, "127.0.0.1", 0, trusted_proxy="127.0.0.1").start()
+    try:
+        def attempt(url, address, user, password):
+            http = requests.Session()
+            http.headers["X-Forwarded-For"] = address
+            return _try(http, url, user, password).status_code
+
+        for i in range(PER_ADDRESS):
+            assert attempt(proxied.url, "203.0.113.7", f"guess{i}", "wrong password!!") == 401
+        assert attempt(proxied.url, "203.0.113.7", ADMIN, PASSWORD) == 429
+        assert attempt(proxied.url, "203.0.113.8", ADMIN, PASSWORD) == 303  # another client is not locked out
+        # The console itself (no trusted proxy) ignores the header: the forger's own address counts.
+        for i in range(PER_ADDRESS):
+            assert attempt(console.url, f"198.51.100.{i}", f"other{i}", "wrong password!!") == 401
+        assert attempt(console.url, "198.51.100.250", ADMIN, PASSWORD) == 429
+    finally:
+        proxied.stop()
