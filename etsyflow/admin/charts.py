@@ -29,7 +29,7 @@ def quota_gauge(used: int, limit: int, *, per_shop: dict | None = None) -> Marku
     """A bar: calls used in the rolling day against the limit."""
     limit = max(int(limit), 1)
     share = min(max(int(used), 0) / limit, 1.0)
-    width, height, pad = WIDTH, 76, 10
+    width, height, pad = 2 * WIDTH, 76, 10
     bar = width - 2 * pad
     colour = "#2e7031" if share < 0.75 else "#a3410b" if share < 0.9 else "#a3141b"
     label = f"Etsy calls in the last 24 hours: {used} of {limit} ({share:.0%})"
