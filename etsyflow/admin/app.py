@@ -149,7 +149,7 @@ def create_app(settings=None, *, redis=None, host: str = "127.0.0.1", idle_secon
         if request.path == "/healthz" or request.path.startswith("/static/"):
             g.user = None
             return None
-        g.user = sessions.touch(session.get("sid"))
+        g.user = sessions.touch(session.get("sid"), activity=request.endpoint != "events_json")
         if "csrf" not in session:
             session["csrf"] = new_csrf_token()
         if request.method == "POST" and not same_token(session.get("csrf"), request.form.get("csrf_token")):

@@ -49,8 +49,9 @@ class Sessions:
         pipe.execute()
         return session_id
 
-    def touch(self, session_id: str | None) -> str | None:
-        """The user of a live session (its idle clock restarted), or None."""
+    def touch(self, session_id: str | None, *, activity: bool = True) -> str | None:
+        """The user of a live session, or None. ``activity``: restart its idle clock (not for the
+        live tail's background polling, which would otherwise keep an abandoned tab signed in)."""
         if not session_id or not isinstance(session_id, str):
             return None
         key = _key(session_id)
@@ -66,7 +67,8 @@ class Sessions:
         if not self.redis.hexists(USERS_KEY, user):  # removed meanwhile
             self.redis.delete(key)
             return None
-        self.redis.expire(key, self.idle_seconds)
+        if activity:
+            self.redis.expire(key, self.idle_seconds)
         return user
 
     def close(self, session_id: str | None) -> None:
