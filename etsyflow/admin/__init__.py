@@ -10,7 +10,10 @@ one idea each:
 - :mod:`.recent` — recent events and events per minute, fed by a bus subscriber;
 - :mod:`.samples` — queue depth sampled into Redis for the last hour;
 - :mod:`.charts` — server-side SVG pictures;
-- :mod:`.app` — the pages.
+- :mod:`.context` — what the pages share (:class:`~.context.Console`, the sign-in guard);
+- :mod:`.app` — the Flask app: sign-in, request checks, security headers;
+- :mod:`.pages_shops`, :mod:`.pages_ops`, :mod:`.pages_info` — the pages;
+- :mod:`.server` — waitress, in the foreground or in a thread.
 
 Everything it shows comes from :mod:`etsyflow.shops` and :mod:`etsyflow.ops`;
 the console adds no business logic of its own.

@@ -94,7 +94,7 @@ def users_add(name: str, replace: bool) -> None:
 @users.command("list")
 def users_list() -> None:
     """Administrators and when they were created."""
-    from ..admin.app import when
+    from ..admin.context import when
     from ..admin.users import AdminUsers
 
     _, redis = _shared_redis()

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from etsyflow.admin import audit, charts, recent, samples
-from etsyflow.admin.app import is_loopback, without_password
+from etsyflow.admin.context import is_loopback, without_password
 from etsyflow.admin.throttle import SignInThrottle
 from etsyflow.admin.users import USERS_KEY, AdminUsers, UserError
 
