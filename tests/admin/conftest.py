@@ -9,6 +9,7 @@ missing service (``require_service``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -73,10 +74,10 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-@pytest.fixture
-def console(configure, redis_url, sandbox):
+@contextlib.contextmanager
+def running_console(configure, redis_url, sandbox, **env):
     """Real Redis + sandbox + the console on waitress (a free port), its callback as ETSY_REDIRECT_URI,
-    one administrator (``ADMIN``/``PASSWORD``), the event recorder running."""
+    one administrator (``ADMIN``/``PASSWORD``), the event recorder running. ``env``: more settings."""
     from etsyflow.admin import create_app
     from etsyflow.admin.recent import EventRecorder
     from etsyflow.admin.server import ConsoleServer
@@ -84,17 +85,25 @@ def console(configure, redis_url, sandbox):
     from etsyflow.state import get_redis
 
     port = free_port()
-    settings = configure(REDIS_URL=redis_url, ETSY_TIMEOUT_SECONDS="2", SHIPMENT_SETTLE_SECONDS="1",
-                         ETSY_REDIRECT_URI=f"http://127.0.0.1:{port}/etsy/callback", **sandbox.env())
+    settings = configure(**{"REDIS_URL": redis_url, "ETSY_TIMEOUT_SECONDS": "2", "SHIPMENT_SETTLE_SECONDS": "1",
+                            "ETSY_REDIRECT_URI": f"http://127.0.0.1:{port}/etsy/callback", **sandbox.env(), **env})
     redis = get_redis()
     AdminUsers(redis).add(ADMIN, PASSWORD)
     app = create_app(settings, redis=redis, host="127.0.0.1")
     server = ConsoleServer(app, "127.0.0.1", port).start()
     recorder = EventRecorder(redis).start()
-    eventually(lambda: _up(server.url), timeout=10, what="the console to answer")
-    yield Console(server, app, redis, settings)
-    recorder.stop()
-    server.stop()
+    try:
+        eventually(lambda: _up(server.url), timeout=10, what="the console to answer")
+        yield Console(server, app, redis, settings)
+    finally:
+        recorder.stop()
+        server.stop()
+
+
+@pytest.fixture
+def console(configure, redis_url, sandbox):
+    with running_console(configure, redis_url, sandbox) as running:
+        yield running
 
 
 def _up(url: str) -> bool:
