@@ -140,3 +140,31 @@ def test_etsyflow_admin_serves_and_stops_promptly_on_sigterm(redis_url, sandbox)
             process.wait(5)
         process.stdout.close()
         process.stderr.close()
+
+
+def test_shop_status_calls_and_sync_times_as_the_shops_page_shows_them(console, sandbox):
+    from etsyflow.catalogue import records
+    from etsyflow.catalogue.records import ListingLink
+    from etsyflow.etsy.ratelimit import RateLimiter
+    from tests.conftest import connect_shop
+
+    shop_id = connect_shop(sandbox)
+    http = console.session()
+    page = http.get(console.url + "/shops", timeout=10).text
+    calls = RateLimiter(console.redis, console.settings).used_today_by_shop()[shop_id]
+    assert calls >= 2  # the connection's own checks (users/me, the shop)
+    assert f"Etsy calls, last 24 h</dt><dd>{calls}</dd>" in page
+    assert f'id="shop-{shop_id}-status">ok' in page and "Last listing sync</dt><dd>never" in page
+    records.save_listing(console.redis, ListingLink(shop_id=shop_id, product_id="P-1"))
+    assert abs(records.last_listing_sync(console.redis, shop_id) - time.time()) < 5
+    console.store().mark_polled(shop_id)
+    page = http.get(console.url + "/shops", timeout=10).text
+    assert page.count(" s ago)") >= 2  # last order poll and last listing sync: just now
+    from etsyflow.workers import park
+
+    park(shop_id, "OrderShipped", {"id": "e1"})
+    page = http.get(console.url + "/shops", timeout=10).text
+    assert f'id="shop-{shop_id}-status">parked work' in page
+    console.store().mark_auth_failed(shop_id, "Etsy refused to refresh the token (invalid_grant)")
+    page = http.get(console.url + "/shops", timeout=10).text
+    assert f'id="shop-{shop_id}-status">auth failed' in page and "invalid_grant" in page
