@@ -15,7 +15,8 @@ one idea each:
 - :mod:`.pages_shops`, :mod:`.pages_ops`, :mod:`.pages_info` — the pages;
 - :mod:`.server` — waitress, in the foreground or in a thread.
 
-Everything it shows comes from :mod:`etsyflow.shops` and :mod:`etsyflow.ops`;
+Everything it shows comes from :mod:`etsyflow.shops` and the functions behind
+``etsyflow status`` and ``etsyflow dlq`` (:mod:`etsyflow.workers`);
 the console adds no business logic of its own.
 """
 

@@ -30,7 +30,9 @@ from urllib.parse import urlparse
 from flask import Flask, flash, g, jsonify, redirect, render_template, request, session, url_for
 
 from .. import ATTRIBUTION, __version__
+from ..config import get_settings
 from ..config.logging import get_logger
+from ..state import get_redis
 from . import audit, pages_info, pages_ops, pages_shops
 from .context import Console, ago, is_loopback, when
 from .sessions import IDLE_SECONDS, Sessions, cookie_key, new_csrf_token, same_token
@@ -43,14 +45,10 @@ log = get_logger("etsyflow.admin")
 def create_app(settings=None, *, redis=None, host: str = "127.0.0.1", idle_seconds: int = IDLE_SECONDS,
                throttle: SignInThrottle | None = None) -> Flask:
     """The console. ``host`` is the address it is served on: cookies are ``Secure`` unless it is loopback."""
-    from ..config import get_settings
-
     settings = settings or get_settings()
     if not settings.secret_key:
         raise ValueError("SECRET_KEY is not set: the console signs its cookies and encrypts tokens with it")
     if redis is None:
-        from ..state import get_redis
-
         redis = get_redis()
     app = Flask("etsyflow.admin", root_path=__file__.rsplit("/", 1)[0])
     app.secret_key = cookie_key(settings.secret_key)

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flask import flash, g, jsonify, redirect, request, session, url_for
 
+from ..shops import ShopStore
+from ..workers.deadletters import DeadLetterQueue
 from . import audit
 from .sessions import Sessions
 from .throttle import SignInThrottle
@@ -27,13 +29,9 @@ class Console:
     throttle: SignInThrottle
 
     def store(self):
-        from ..shops import ShopStore
-
         return ShopStore(self.redis, self.settings)
 
     def dead_letters(self):
-        from ..ops import DeadLetterQueue
-
         return DeadLetterQueue(self.settings, state=self.redis)
 
     def act(self, action: str, detail: str = "", who: str | None = None) -> None:

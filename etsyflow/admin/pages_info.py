@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 
+from ..etsy.ratelimit import RateLimiter
 from . import audit
 from .context import signed_in, without_password
 
@@ -14,8 +15,6 @@ def register(app, console) -> None:
     @app.get("/settings")
     @signed_in
     def app_settings():
-        from ..etsy.ratelimit import RateLimiter
-
         per_second, per_day = RateLimiter(redis, settings).effective_limits()
         groups = [
             ("Etsy", [

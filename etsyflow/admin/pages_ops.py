@@ -1,5 +1,6 @@
 """The Operations page: queues, dead letters (show, replay, purge), parked work, recent
-events and the pictures. Every action calls :mod:`etsyflow.ops`."""
+events and the pictures. Every action calls the dead-letter and queue functions behind ``etsyflow dlq`` and
+``etsyflow status`` (:mod:`etsyflow.workers.deadletters`, :mod:`etsyflow.workers.queues`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import time
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from ..config.logging import redact
+from ..etsy.ratelimit import RateLimiter
+from ..workers import parked_count
+from ..workers.deadletters import Selection, UnknownMessage
+from ..workers.queues import queue_counts
 from . import charts, recent, samples
 from .context import signed_in
 
@@ -20,10 +25,6 @@ def register(app, console) -> None:
     @app.get("/operations")
     @signed_in
     def operations():
-        from ..etsy.ratelimit import RateLimiter
-        from ..ops.queues import queue_counts
-        from ..workers import parked_count
-
         problems = []
         try:
             queues = [q.as_dict() for q in queue_counts(settings)]
@@ -68,8 +69,6 @@ def register(app, console) -> None:
     @app.get("/operations/dead/<message_id>")
     @signed_in
     def dead_letter(message_id):
-        from ..ops import UnknownMessage
-
         try:
             letter = dead_letters().get(message_id)
         except UnknownMessage:
@@ -82,8 +81,6 @@ def register(app, console) -> None:
                                envelope=envelope, traceback="\n".join(traceback.rstrip().splitlines()[-20:]))
 
     def selection_from_form():
-        from ..ops import Selection
-
         ids = tuple(i for i in request.form.getlist("message_id") if i)
         if not ids:
             return None
@@ -92,8 +89,6 @@ def register(app, console) -> None:
     @app.post("/operations/dead/replay")
     @signed_in
     def replay_dead():
-        from ..ops import UnknownMessage
-
         selection = selection_from_form()
         if selection is None:
             flash("Choose at least one dead letter to replay.", "error")
@@ -110,8 +105,6 @@ def register(app, console) -> None:
     @app.route("/operations/dead/purge", methods=["POST"])
     @signed_in
     def purge_dead():
-        from ..ops import UnknownMessage
-
         selection = selection_from_form()
         if selection is None:
             flash("Choose at least one dead letter to purge.", "error")

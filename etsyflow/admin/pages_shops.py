@@ -9,6 +9,12 @@ from urllib.parse import parse_qs, urlparse
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from ..catalogue.records import last_listing_sync
+from ..etsy.errors import EtsyError
+from ..etsy.ratelimit import RateLimiter
+from ..shops import (SETTINGS, ConnectError, DecryptError, SecretKeyMissing, ShopNotFound, check_shop_id, complete,
+                     connect, import_legacy, import_tokens)
+from ..workers import parked_count
 from .context import signed_in
 
 CALLBACK_PATH = "/etsy/callback"
@@ -27,10 +33,6 @@ def register(app, console) -> None:
     @app.get("/shops")
     @signed_in
     def shops():
-        from ..catalogue.records import last_listing_sync
-        from ..etsy.ratelimit import RateLimiter
-        from ..workers import parked_count
-
         listed = store().list_shops()
         usage = RateLimiter(redis, settings).used_today_by_shop()
         rows = []
@@ -54,8 +56,6 @@ def register(app, console) -> None:
         return render_template("connected.html", title="Shop not connected", ok=False, message=str(error)), status
 
     def start_connect(shop_id_raw, action: str):
-        from ..shops import ConnectError, SecretKeyMissing, check_shop_id, connect
-
         try:
             shop_id = check_shop_id(shop_id_raw)
             link = connect(shop_id, store=store())
@@ -79,9 +79,6 @@ def register(app, console) -> None:
         return start_connect(shop_id, "reconnect")
 
     def finish(redirect_url: str, who: str | None):
-        from ..etsy.errors import EtsyError
-        from ..shops import ConnectError, DecryptError, SecretKeyMissing, complete
-
         try:
             shop = complete(redirect_url, store=store())
         except (ConnectError, SecretKeyMissing, DecryptError, EtsyError, ValueError) as error:
@@ -103,9 +100,6 @@ def register(app, console) -> None:
         return finish(request.form.get("redirect_url") or "", g.user)
 
     def imported(func, shop_id_raw, first, second, what: str, failed: str):
-        from ..etsy.errors import EtsyError
-        from ..shops import ConnectError, SecretKeyMissing, check_shop_id
-
         try:
             shop_id = check_shop_id(shop_id_raw)
             shop = func(shop_id, first, second, store=store())
@@ -120,16 +114,12 @@ def register(app, console) -> None:
     @app.post("/shops/import")
     @signed_in
     def import_shop():
-        from ..shops import import_tokens
-
         return imported(import_tokens, request.form.get("shop_id"), request.form.get("access_token"),
                         request.form.get("refresh_token"), "tokens imported", "token import failed")
 
     @app.post("/shops/import-legacy")
     @signed_in
     def import_legacy_shop():
-        from ..shops import import_legacy
-
         return imported(import_legacy, request.form.get("shop_id"), request.form.get("oauth_token"),
                         request.form.get("oauth_token_secret"), "legacy tokens exchanged",
                         "legacy token exchange failed")
@@ -137,8 +127,6 @@ def register(app, console) -> None:
     @app.post("/shops/<int:shop_id>/settings")
     @signed_in
     def shop_settings(shop_id):
-        from ..shops import SETTINGS, ShopNotFound
-
         shops_store = store()
         try:
             before = shops_store.require(shop_id).settings
@@ -161,8 +149,6 @@ def register(app, console) -> None:
     @app.route("/shops/<int:shop_id>/disconnect", methods=["GET", "POST"])
     @signed_in
     def disconnect_shop(shop_id):
-        from ..shops import ShopNotFound
-
         shops_store = store()
         try:
             shop = shops_store.require(shop_id)

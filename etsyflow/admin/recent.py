@@ -21,6 +21,7 @@ import threading
 import time
 
 from ..config.logging import get_logger, redact
+from ..messages.tail import EventTail
 
 EVENTS_KEY = "etsyflow:admin:events"
 KEEP = 500
@@ -121,8 +122,6 @@ class EventRecorder:
             log.warning("admin_event_not_recorded", error=str(error))
 
     def _run(self) -> None:
-        from ..messages.tail import EventTail
-
         while not self._stop.is_set():
             tail = EventTail(on_event=self._on_event, keep=0)
             try:

@@ -15,6 +15,7 @@ import threading
 import time
 
 from ..config.logging import get_logger
+from ..workers.queues import queue_counts
 
 SAMPLES_KEY = "etsyflow:admin:samples:queues"
 SAMPLE_SECONDS = 30
@@ -29,8 +30,6 @@ def depth(counts) -> dict[str, int]:
 
 def record_once(redis, settings, *, now: float | None = None, force: bool = False) -> bool:
     """Take one sample unless another console took this bucket's; True when one was written."""
-    from ..ops.queues import queue_counts
-
     now = time.time() if now is None else now
     bucket = int(now // SAMPLE_SECONDS)
     if not force and not redis.set(f"etsyflow:admin:samples:slot:{bucket}", b"1", nx=True, ex=SAMPLE_SECONDS * 2):

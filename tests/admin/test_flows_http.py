@@ -60,7 +60,7 @@ def test_dead_letter_shown_then_purged_after_confirmation(console, sandbox, runt
     runtime.actors[event.type].send_with_options(args=(event.to_dict(),), max_retries=0)
     tail.wait_for("ShipmentRejected", lambda e: e.get("causationid") == event.id, timeout=40)
     http = console.session()
-    from etsyflow.ops import DeadLetterQueue
+    from etsyflow.workers.deadletters import DeadLetterQueue
 
     [letter] = eventually(lambda: DeadLetterQueue(console.settings).list(), what="the dead letter")
     shown = http.get(console.url + f"/operations/dead/{letter.message_id}", timeout=10)

@@ -29,7 +29,7 @@ def rabbit_console(configure, redis_url, sandbox):
 
 
 def test_dead_letter_replayed_from_the_console_on_rabbitmq(rabbit_console, sandbox, tail):
-    from etsyflow.config.broker import build_broker
+    from etsyflow.workers.broker import build_broker
     from etsyflow.runtime import Runtime
 
     console = rabbit_console
