@@ -33,6 +33,7 @@ from .. import ATTRIBUTION, __version__
 from ..config import get_settings
 from ..config.logging import get_logger
 from ..state import get_redis
+from ..workers import replay_on_reconnect
 from . import audit, pages_info, pages_ops, pages_shops
 from .context import Console, ago, is_loopback, when
 from .sessions import IDLE_SECONDS, Sessions, cookie_key, new_csrf_token, same_token
@@ -50,6 +51,7 @@ def create_app(settings=None, *, redis=None, host: str = "127.0.0.1", idle_secon
         raise ValueError("SECRET_KEY is not set: the console signs its cookies and encrypts tokens with it")
     if redis is None:
         redis = get_redis()
+    replay_on_reconnect()  # a shop (re)connected here gets its parked work back on the queues
     app = Flask("etsyflow.admin", root_path=__file__.rsplit("/", 1)[0])
     app.secret_key = cookie_key(settings.secret_key)
     app.config.update(

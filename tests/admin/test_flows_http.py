@@ -46,6 +46,15 @@ def test_disconnect_asks_first_then_erases_tokens_and_work_parks(console, sandbo
     eventually(lambda: parked_count(shop_id) == 1, timeout=20, what="the parked shipment")
     operations = http.get(console.url + "/operations", timeout=10).text
     assert f"#{shop_id}</th><td>1</td>" in operations
+    # Reconnect from the console: the parked shipment goes back on its queue and reaches Etsy.
+    sandbox.admin.oauth(shop_id=shop_id, decision="approve")
+    started = http.post(console.url + f"/shops/{shop_id}/reconnect", data={"csrf_token": token},
+                        allow_redirects=False, timeout=10)
+    back = requests.get(started.headers["Location"], allow_redirects=False, timeout=10).headers["Location"]
+    assert "is connected" in http.get(back, timeout=20).text
+    tail.wait_for("ShipmentConfirmed", lambda e: e.get("causationid") == event.id, timeout=30)
+    assert parked_count(shop_id) == 0
+    assert len(sandbox.admin.receipt(receipt_id)["receipt"]["shipments"]) == 1
 
 
 def test_dead_letter_shown_then_purged_after_confirmation(console, sandbox, runtime, tail):
