@@ -17,6 +17,9 @@ from ..workers.queues import queue_counts
 from . import charts, recent, samples
 from .context import signed_in
 
+#: Dead letters listed on the page (oldest first); ``etsyflow dlq list`` shows them all.
+SHOWN_DEAD_LETTERS = 200
+
 
 def register(app, console) -> None:
     settings, redis = console.settings, console.redis
@@ -51,7 +54,8 @@ def register(app, console) -> None:
         type_filter = request.args.get("type", "")
         shop_filter = request.args.get("shop", "")
         return render_template(
-            "operations.html", title="Operations", queues=queues, letters=letters, parked=parked,
+            "operations.html", title="Operations", queues=queues, letters=letters[:SHOWN_DEAD_LETTERS],
+            dead_total=len(letters), parked=parked,
             quota=quota, problems=problems,
             quota_chart=charts.quota_gauge(quota["used_today"], quota["effective_per_day"]),
             events_chart=events_chart, depth_chart=depth_chart,
