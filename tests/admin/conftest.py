@@ -14,12 +14,12 @@ import os
 import shutil
 import socket
 import tempfile
-import time
 
 import pytest
 import requests
 
 from tests.conftest import require_service
+from tests.waiting import wait_for
 
 ADMIN = "alice"
 PASSWORD = "correct horse battery staple"
@@ -31,17 +31,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def eventually(check, timeout=15.0, every=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout} s for {what}")
-        time.sleep(every)
 
 
 class Console:
@@ -93,7 +82,7 @@ def running_console(configure, redis_url, sandbox, **env):
     server = ConsoleServer(app, "127.0.0.1", port).start()
     recorder = EventRecorder(redis).start()
     try:
-        eventually(lambda: _up(server.url), timeout=10, what="the console to answer")
+        wait_for(lambda: _up(server.url), timeout=10, what="the console to answer")
         yield Console(server, app, redis, settings)
     finally:
         recorder.stop()

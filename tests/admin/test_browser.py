@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from etsyflow import ATTRIBUTION
 from etsyflow.messages import CloudEvent
 
-from .conftest import ADMIN, PASSWORD, eventually
+from .conftest import ADMIN, PASSWORD
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore:Unsupported scheme type")]
 

@@ -15,7 +15,9 @@ import requests
 
 from etsyflow.messages import CloudEvent
 
-from .conftest import csrf_of, eventually, free_port
+from tests.waiting import wait_for
+
+from .conftest import csrf_of, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore:Unsupported scheme type")]
 
@@ -43,7 +45,7 @@ def test_disconnect_asks_first_then_erases_tokens_and_work_parks(console, sandbo
     runtime.actors[event.type].send(event.to_dict())
     from etsyflow.workers import parked_count
 
-    eventually(lambda: parked_count(shop_id) == 1, timeout=20, what="the parked shipment")
+    wait_for(lambda: parked_count(shop_id) == 1, timeout=20, what="the parked shipment")
     operations = http.get(console.url + "/operations", timeout=10).text
     assert f"#{shop_id}</th><td>1</td>" in operations
     # Reconnect from the console: the parked shipment goes back on its queue and reaches Etsy.
@@ -71,7 +73,7 @@ def test_dead_letter_shown_then_purged_after_confirmation(console, sandbox, runt
     http = console.session()
     from etsyflow.workers.deadletters import DeadLetterQueue
 
-    [letter] = eventually(lambda: DeadLetterQueue(console.settings).list(), what="the dead letter")
+    [letter] = wait_for(lambda: DeadLetterQueue(console.settings).list(), what="the dead letter")
     shown = http.get(console.url + f"/operations/dead/{letter.message_id}", timeout=10)
     assert shown.status_code == 200 and event.id in shown.text and "JC243137885GB" in shown.text
     assert http.get(console.url + "/operations/dead/nope", timeout=10).status_code == 404
@@ -136,7 +138,7 @@ def test_etsyflow_admin_serves_and_stops_promptly_on_sigterm(redis_url, sandbox)
                 assert process.poll() is None, process.stderr.read()
                 return False
 
-        eventually(up, timeout=20, every=0.1, what="etsyflow admin to answer")
+        wait_for(up, timeout=20, what="etsyflow admin to answer")
         signin = requests.get(f"http://127.0.0.1:{port}/shops", timeout=5)
         assert signin.url.endswith("/signin?next=/shops") and "etsyflow admin users add NAME" in signin.text
         started = time.monotonic()

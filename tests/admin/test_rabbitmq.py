@@ -8,9 +8,11 @@ import os
 import pytest
 
 from etsyflow.messages import CloudEvent
-from tests.conftest import AMQP_URL, amqp_reachable, connect_shop
+from tests.conftest import AMQP_URL, amqp_reachable, connect_shop, require_service
 
-from .conftest import csrf_of, eventually, running_console
+from tests.waiting import wait_for
+
+from .conftest import csrf_of, running_console
 
 pytestmark = [pytest.mark.integration, pytest.mark.rabbitmq,
               pytest.mark.filterwarnings("ignore:Unsupported scheme type")]
@@ -20,10 +22,7 @@ QUEUE = "etsyflow.fulfilment"
 
 @pytest.fixture
 def rabbit_console(configure, redis_url, sandbox):
-    if not amqp_reachable():
-        if os.environ.get("ETSYFLOW_TEST_RABBITMQ"):
-            pytest.fail("RabbitMQ was reported reachable by CI but does not answer")
-        pytest.skip("RabbitMQ is not reachable")
+    require_service(amqp_reachable(), "RabbitMQ", expected=bool(os.environ.get("ETSYFLOW_TEST_RABBITMQ")))
     with running_console(configure, redis_url, sandbox, BROKER_URL=AMQP_URL, EVENTS_URL=redis_url) as console:
         yield console
 
@@ -51,7 +50,7 @@ def test_dead_letter_replayed_from_the_console_on_rabbitmq(rabbit_console, sandb
                 text = http.get(console.url + "/operations", timeout=20).text
                 return text if "on_OrderShipped" in text else None
 
-            page = eventually(listed, timeout=20, what="the dead letter on the operations page")
+            page = wait_for(listed, timeout=20, what="the dead letter on the operations page")
             assert "<td>n/a" in page  # AMQP does not say how many are unacknowledged
             message_id = next(line.split('value="')[1].split('"')[0] for line in page.splitlines()
                               if 'name="message_id"' in line)

@@ -10,7 +10,9 @@ import requests
 
 from tests.conftest import TEST_SECRET_KEY
 
-from .conftest import ADMIN, PASSWORD, csrf_of, eventually
+from tests.waiting import wait_for
+
+from .conftest import ADMIN, PASSWORD, csrf_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore:Unsupported scheme type")]
 
@@ -121,7 +123,7 @@ def test_an_idle_session_ends(configure, redis_url, sandbox):
     assert client.post("/signin", data={"username": ADMIN, "password": PASSWORD, "csrf_token": token}).status_code == 303
     assert client.get("/shops").status_code == 200
     # The live tail polls in the background: that is not activity, it does not keep the session alive.
-    eventually(lambda: client.get("/operations/events.json").status_code == 401, timeout=5, every=0.2,
+    wait_for(lambda: client.get("/operations/events.json").status_code == 401, timeout=5,
                what="the idle session to expire while the tail polls")
     assert not redis.keys("etsyflow:admin:session:*")
     answer = client.get("/shops")

@@ -4,7 +4,6 @@ charts, URL masking, per-shop quota, disconnect, and the ``etsyflow admin users`
 from __future__ import annotations
 
 import json
-import time
 import xml.etree.ElementTree as ET
 
 import fakeredis
