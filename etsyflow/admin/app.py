@@ -44,8 +44,9 @@ log = get_logger("etsyflow.admin")
 
 
 def create_app(settings=None, *, redis=None, host: str = "127.0.0.1", idle_seconds: int = IDLE_SECONDS,
-               throttle: SignInThrottle | None = None) -> Flask:
-    """The console. ``host`` is the address it is served on: cookies are ``Secure`` unless it is loopback."""
+               throttle: SignInThrottle | None = None, behind_tls_proxy: bool = False) -> Flask:
+    """The console. ``host`` is the address it is served on: cookies are ``Secure`` unless it is
+    loopback — or always, ``behind_tls_proxy`` (a TLS proxy in front on the same host)."""
     settings = settings or get_settings()
     if not settings.secret_key:
         raise ValueError("SECRET_KEY is not set: the console signs its cookies and encrypts tokens with it")
@@ -60,7 +61,7 @@ def create_app(settings=None, *, redis=None, host: str = "127.0.0.1", idle_secon
         # Lax: the cookie comes along when Etsy sends the administrator back to the callback (a top-level
         # GET); state-changing requests are POSTs and carry a CSRF token anyway.
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=not is_loopback(host),
+        SESSION_COOKIE_SECURE=behind_tls_proxy or not is_loopback(host),
         MAX_CONTENT_LENGTH=64 * 1024,
         TEMPLATES_AUTO_RELOAD=False,
     )

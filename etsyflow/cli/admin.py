@@ -32,7 +32,8 @@ def _shared_redis():
               help="address to listen on (cookies are marked Secure unless it is a loopback address)")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="port to listen on")
 @click.option("--trusted-proxy", metavar="ADDRESS", default=None,
-              help="address of the TLS reverse proxy in front: its X-Forwarded-For/-Proto are believed")
+              help="address of the TLS reverse proxy in front: its X-Forwarded-For/-Proto are believed, "
+                   "and cookies are always Secure")
 @click.pass_context
 def admin(ctx: click.Context, host: str, port: int, trusted_proxy: str | None) -> None:
     """The administrators' web console: shops, operations, settings, audit log."""
@@ -47,7 +48,7 @@ def admin(ctx: click.Context, host: str, port: int, trusted_proxy: str | None) -
     from ..admin.samples import Sampler
     from ..admin.users import AdminUsers
 
-    app = create_app(settings, redis=redis, host=host)
+    app = create_app(settings, redis=redis, host=host, behind_tls_proxy=bool(trusted_proxy))
     if not AdminUsers(redis).names():
         click.echo("No administrator yet: create one with `etsyflow admin users add NAME`.", err=True)
     recorder, sampler = EventRecorder(redis).start(), Sampler(redis, settings).start()

@@ -158,6 +158,8 @@ def test_cookie_flags(configure, redis_url):
         cookie = client.get("/signin").headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
         assert ("; Secure" in cookie) is secure, (host, cookie)
+    proxied = create_app(settings, redis=get_redis(), host="127.0.0.1", behind_tls_proxy=True).test_client()
+    assert "; Secure" in proxied.get("/signin").headers["Set-Cookie"]
 
 
 def _secrets(*tokens) -> list[str]:
