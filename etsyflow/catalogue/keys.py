@@ -23,6 +23,8 @@ key                                            type    holds
 ``etsyflow:listing-sync:<shop>``               HASH    the last listings sync: status, read, total, calls,
                                                        started_at, finished_at and its counts
 ``etsyflow:lock:listing-sync:<shop>``          STRING  one listings sync per shop at a time
+``etsyflow:listing-written:<shop>``            STRING  when a listing record of the shop was last written
+                                                       (epoch seconds; the admin console shows it)
 ``etsyflow:taxonomy-props:<taxonomy_id>``      STRING  JSON properties of a category (TTL)
 ``etsyflow:return-policy:<shop>``              STRING  return_policy_id used for new listings (TTL)
 ``etsyflow:shop-info:<shop>``                  STRING  JSON {country, currency} of the shop (TTL)
@@ -50,6 +52,10 @@ def profile_owner(shop_id: int, profile_id: int) -> str:
 
 def listing(shop_id: int, product_id: str) -> str:
     return f"{P}:listing:{int(shop_id)}:{product_id}"
+
+
+def listing_written(shop_id: int) -> str:
+    return f"{P}:listing-written:{int(shop_id)}"
 
 
 def listing_owner(shop_id: int, listing_id: int) -> str:

@@ -165,8 +165,17 @@ def save_listing(redis, link: ListingLink, *only: str) -> None:
     """Write the record (or only the named parts) in one HSET."""
     names = only or tuple(_LISTING_FIELDS)
     mapping = {name: _LISTING_FIELDS[name](link) for name in names}
-    mapping["updated_at"] = time.time()
-    redis.hset(keys.listing(link.shop_id, link.product_id), mapping=mapping)
+    mapping["updated_at"] = now = time.time()
+    pipe = redis.pipeline(transaction=False)
+    pipe.hset(keys.listing(link.shop_id, link.product_id), mapping=mapping)
+    pipe.set(keys.listing_sync(link.shop_id), repr(now))
+    pipe.execute()
+
+
+def last_listing_sync(redis, shop_id: int) -> float | None:
+    """When etsyflow last wrote a listing record of ``shop_id`` (epoch seconds), or None."""
+    raw = _s(redis.get(keys.listing_sync(shop_id)))
+    return float(raw) if raw else None
 
 
 def claim_listing(redis, shop_id: int, listing_id: int, product_id: str) -> bool:

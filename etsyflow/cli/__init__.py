@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "etsyflow.cli.demo",
     "etsyflow.cli.ops",
     "etsyflow.cli.keys",
+    "etsyflow.cli.admin",
 ]
 
 

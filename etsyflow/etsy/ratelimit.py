@@ -156,8 +156,12 @@ class RateLimiter:
         self._block = redis.register_script(_BLOCK)
 
     # -- taking and giving back slots ------------------------------------------------
-    def acquire(self, *, max_wait_seconds: float | None = None, operation: str | None = None) -> Slot:
+    def acquire(self, *, max_wait_seconds: float | None = None, operation: str | None = None,
+                shop_id: int | None = None) -> Slot:
         """Take one call slot, sleeping (bounded) while this second is full.
+
+        ``shop_id`` (when the call is made for a shop) is kept in the slot's
+        name, so :meth:`used_today_by_shop` can tell each shop's share.
 
         Raises RateLimited(daily=True) at once when the day's budget is spent
         (or Etsy said so), RateLimited(daily=False) when the wait would exceed
@@ -165,7 +169,7 @@ class RateLimiter:
         """
         limit = self.max_wait_seconds if max_wait_seconds is None else max_wait_seconds
         started = time.monotonic()
-        member = secrets.token_hex(8)
+        member = f"{int(shop_id) if shop_id else 0}:{secrets.token_hex(8)}"
         k = self.keys
         while True:
             code, value, _, per_day = self._acquire(
@@ -239,6 +243,17 @@ class RateLimiter:
         """Calls made in the last 24 h (this deployment)."""
         now_ms = _redis_ms(self.redis)
         return int(self.redis.zcount(self.keys["day"], now_ms - DAY_MS, "+inf"))
+
+    def used_today_by_shop(self) -> dict[int, int]:
+        """Calls made in the last 24 h per shop id (0: calls made for no shop, e.g. token grants)."""
+        now_ms = _redis_ms(self.redis)
+        counts: dict[int, int] = {}
+        for member in self.redis.zrangebyscore(self.keys["day"], now_ms - DAY_MS, "+inf"):
+            member = member.decode() if isinstance(member, bytes) else member
+            head, sep, _ = member.partition(":")
+            shop = int(head) if sep and head.isdigit() else 0
+            counts[shop] = counts.get(shop, 0) + 1
+        return counts
 
     def remaining_today(self) -> int:
         """Calls left in the rolling day: the local count, or Etsy's own figure when lower."""

@@ -149,7 +149,7 @@ class Transport:
         slot = None
         if self.limiter is not None:
             budget = max(0.0, min(self.max_rate_wait_seconds, deadline - time.monotonic()))
-            slot = self.limiter.acquire(max_wait_seconds=budget, operation=operation)
+            slot = self.limiter.acquire(max_wait_seconds=budget, operation=operation, shop_id=self.shop_id)
         sent = time.monotonic()
         try:
             response = self.session.request(method, url, headers=headers,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections import deque
 import threading
 import time
 from typing import Callable
@@ -26,11 +27,13 @@ class EventTail:
     """Collects events from the bus; use as a context manager."""
 
     def __init__(self, types: list[str] | None = None, *, on_event: Callable[[dict], None] | None = None,
-                 url: str | None = None):
+                 url: str | None = None, keep: int | None = None):
+        """``keep``: how many events to hold for :meth:`wait_for` (None: all; 0 for a
+        long-running subscriber that only uses ``on_event``)."""
         self.types = types
         self.on_event = on_event
         self.url = url
-        self.events: list[dict] = []
+        self.events: list[dict] | deque = [] if keep is None else deque(maxlen=keep)
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._ready = threading.Event()
@@ -74,6 +77,11 @@ class EventTail:
             self._cond.notify_all()
         if self.on_event is not None:
             self.on_event(event)
+
+    @property
+    def alive(self) -> bool:
+        """Still subscribed (the connection has not failed, :meth:`stop` not called)."""
+        return self._thread is not None and self._thread.is_alive() and self._error is None
 
     def of_type(self, event_type: str, predicate: Callable[[dict], bool] | None = None) -> list[dict]:
         with self._cond:

@@ -6,7 +6,7 @@ Layout (``p`` is the key prefix, ``etsyflow`` by default)::
     p:shop:<id>               HASH  access_token, refresh_token   (encrypted, see crypto.py;
                                     bound to shop, field and token_version)
                                     expires_at (epoch s), token_version (+1 per saved pair)
-                                    token_status ok|auth_failed, auth_failed_reason
+                                    token_status ok|auth_failed|disconnected, auth_failed_reason
                                     user_id, shop_name, connected_at, refreshed_at,
                                     last_poll_at, settings (update_shipping_templates, send_bcc)
     p:shop:<id>:refresh-lock  STR   held by the one worker refreshing this shop
@@ -37,6 +37,8 @@ SETTINGS: dict[str, bool] = {
 }
 STATUS_OK = "ok"
 STATUS_AUTH_FAILED = "auth_failed"
+#: Tokens erased by an administrator; the shop stays listed until reconnected.
+STATUS_DISCONNECTED = "disconnected"
 
 _MARK_FAILED = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
@@ -201,6 +203,22 @@ class ShopStore:
         if self.redis.exists(self.shop_key(shop_id)):
             self.redis.hset(self.shop_key(shop_id), "last_poll_at", repr(time.time() if at is None else at))
 
+    def disconnect(self, shop_id) -> Shop:
+        """Erase the shop's tokens (kept: name, settings, history).
+
+        The shop stays listed with status ``disconnected``; work for it is
+        parked, as for ``auth_failed``, until it is reconnected.
+        """
+        shop = self.require(shop_id)
+        key = self.shop_key(shop.shop_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hdel(key, "access_token", "refresh_token", "expires_at")
+        pipe.hset(key, mapping={"token_status": STATUS_DISCONNECTED, "auth_failed_reason": "disconnected by an "
+                                "administrator", "auth_failed_at": repr(time.time())})
+        pipe.hincrby(key, "token_version", 1)
+        pipe.execute()
+        return self.require(shop.shop_id)
+
     # -- credentials (token manager and OAuth only) -----------------------------------
     def save_tokens(self, shop_id, access_token: str, refresh_token: str, expires_in: float, *,
                     connected: bool = False, user_id: int | None = None, shop_name: str | None = None) -> int:
@@ -361,4 +379,4 @@ def _float(value) -> float | None:
 
 
 __all__ = ["Shop", "ShopStore", "ShopNotFound", "TokenRecord", "SETTINGS", "check_shop_id",
-           "DecryptError", "STATUS_OK", "STATUS_AUTH_FAILED"]
+           "DecryptError", "STATUS_OK", "STATUS_AUTH_FAILED", "STATUS_DISCONNECTED"]
