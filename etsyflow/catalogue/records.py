@@ -168,13 +168,13 @@ def save_listing(redis, link: ListingLink, *only: str) -> None:
     mapping["updated_at"] = now = time.time()
     pipe = redis.pipeline(transaction=False)
     pipe.hset(keys.listing(link.shop_id, link.product_id), mapping=mapping)
-    pipe.set(keys.listing_sync(link.shop_id), repr(now))
+    pipe.set(keys.listing_written(link.shop_id), repr(now))
     pipe.execute()
 
 
 def last_listing_sync(redis, shop_id: int) -> float | None:
     """When etsyflow last wrote a listing record of ``shop_id`` (epoch seconds), or None."""
-    raw = _s(redis.get(keys.listing_sync(shop_id)))
+    raw = _s(redis.get(keys.listing_written(shop_id)))
     return float(raw) if raw else None
 
 

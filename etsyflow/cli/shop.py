@@ -228,6 +228,8 @@ def sync_listings_cmd(shop_id, dry_run, as_json) -> None:
     """Link the shop's existing Etsy listings to upstream products by SKU; announce the rest."""
     from . import sync_listings
 
+    if not dry_run:
+        _persistent_store("sync-listings")  # links and announcements made here would vanish with the process
     result = _run(sync_listings.run, _shop_id(shop_id), dry_run=dry_run, as_json=as_json)
     click.echo(json.dumps(result, indent=2, default=str) if as_json else sync_listings.render(result))
 

@@ -104,6 +104,7 @@ def test_import_asks_with_hidden_input_on_a_terminal(env):
     ["shop", "import", "--shop-id", "5"],
     ["shop", "import-legacy", "--shop-id", "5"],
     ["shop", "settings", "--shop-id", "5", "--send-bcc", "on"],
+    ["shop", "sync-listings", "--shop-id", "5"],
 ])
 def test_shop_changes_are_refused_on_the_embedded_store(embedded, args):
     result = CliRunner().invoke(main, args, env={"ETSY_ACCESS_TOKEN": TOKEN, "ETSY_REFRESH_TOKEN": TOKEN,
