@@ -38,10 +38,14 @@ def ensure_venv() -> None:
     if not PY.exists():
         if sh(sys.executable, "-m", "venv", VENV) != 0:
             sys.exit("could not create .venv (on Debian/Ubuntu: apt-get install python3-venv)")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()
+                            + (ROOT / "sandbox" / "pyproject.toml").read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
-    if sh(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[test]") != 0:
+    # Two distributions: etsyflow (the product) and etsy-sandbox (./sandbox, the local Etsy
+    # stand-in that the demo and the tests run; a production install leaves it out).
+    if sh(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", "./sandbox",
+          "-e", ".[test]") != 0:
         sys.exit("pip install failed")
     STAMP.write_text(wanted)
 

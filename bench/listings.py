@@ -67,7 +67,7 @@ class ImageServer:
     """``/<n>.png``: a small PNG of its own colour per n."""
 
     def __init__(self):
-        from etsyflow.sandbox.images import tiny_png
+        from etsy_sandbox.images import tiny_png
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -121,7 +121,7 @@ def main(argv=None) -> int:
     from etsyflow.messages import CloudEvent, publish
     from etsyflow.messages.tail import EventTail
     from etsyflow.runtime import Runtime
-    from etsyflow.sandbox.testing import run_sandbox
+    from etsy_sandbox.testing import run_sandbox
     from etsyflow.shops import import_tokens
 
     answers: dict[str, dict] = {}

@@ -1,59 +1,126 @@
-"""``etsyflow sandbox``: serve the local Etsy stand-in until interrupted."""
+"""``etsyflow sandbox``: start the local Etsy stand-in (a separate package) until interrupted.
+
+The sandbox is its own distribution, ``etsy-sandbox`` (``./sandbox`` in the
+repository), which a production install does not include. etsyflow never
+imports it: this command and the demo run it as a program
+(``python -m etsy_sandbox``) with the same interpreter.
+"""
 
 from __future__ import annotations
 
-import json
+import contextlib
+import importlib.util
 import os
+import queue
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
 
 import click
+import requests
 
-from ..sandbox.config import DEFAULT_KEYSTRING, DEFAULT_SHARED_SECRET
+INSTALL_HINT = ("the Etsy sandbox is not installed: run `pip install ./sandbox` from the etsyflow repository "
+                "(or `python3 dev.py demo`, which installs it)")
+DEFAULT_KEYSTRING = "sandboxkey"  # the sandbox's own defaults, repeated so --help can show them
+DEFAULT_SHARED_SECRET = "sandboxsecret"
 
 
-@click.command("sandbox", help="Run the local Etsy Open API v3 sandbox (admin API under /_sandbox/).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8910, show_default=True, type=click.IntRange(0, 65535), help="TCP port (0: any free port).")
-@click.option("--rate-per-second", default=10, show_default=True, type=click.IntRange(1), help="App quota: calls per second.")
-@click.option("--rate-per-day", default=10000, show_default=True, type=click.IntRange(1), help="App quota: calls per rolling day.")
-@click.option("--rate-window", type=click.Choice(["sliding", "fixed"]), default="sliding", show_default=True,
-              help="sliding: no more than N calls in any 1 s; fixed: per wall-clock second.")
-@click.option("--strict/--no-strict", default=True, show_default=True,
-              help="Reject requests that break Etsy's OpenAPI document (400, listed in /_sandbox/violations).")
-@click.option("--check-responses/--no-check-responses", default=False, show_default=True,
-              help="Also validate the sandbox's own responses (slower; for contract tests).")
-@click.option("--keystring", default=lambda: os.environ.get("ETSY_KEYSTRING") or DEFAULT_KEYSTRING,
-              help="The app keystring the sandbox accepts (default: $ETSY_KEYSTRING or 'sandboxkey').")
-@click.option("--shared-secret", default=lambda: os.environ.get("ETSY_SHARED_SECRET") or DEFAULT_SHARED_SECRET,
-              help="The app shared secret (default: $ETSY_SHARED_SECRET or 'sandboxsecret').")
-@click.option("--create-shop", is_flag=True, help="Create one seller shop at start and print its ids and tokens as JSON.")
-def sandbox(host, port, rate_per_second, rate_per_day, rate_window, strict, check_responses, keystring,
-            shared_secret, create_shop):
-    from ..sandbox import create_app
-    from ..sandbox.server import build_server
+class SandboxMissing(RuntimeError):
+    """The ``etsy-sandbox`` package is not installed."""
 
-    app = create_app(keystring=keystring, shared_secret=shared_secret, rate_per_second=rate_per_second,
-                     rate_per_day=rate_per_day, rate_window=rate_window, strict=strict,
-                     check_responses=check_responses)
-    server = build_server(app, host, port)
-    bound_host, bound_port = server.server_address[:2]
-    url = f"http://{bound_host}:{bound_port}"
-    if strict and not app.strict_active:
-        click.echo(f"warning: {app.strict_note}", err=True)
-    click.echo(f"Etsy sandbox on {url}  (ETSY_API_URL={url}, ETSY_AUTHORIZE_URL={url}/oauth/connect)", err=True)
-    click.echo(f"x-api-key: {keystring}:<shared secret>; admin API: {url}/_sandbox/", err=True)
-    if create_shop:
-        from werkzeug.test import Client  # the same code path as POST /_sandbox/shops
 
-        client = Client(app)
-        reply = client.post("/_sandbox/shops", json={}, base_url=url)
-        click.echo(json.dumps(reply.get_json()))
+def sandbox_program() -> list[str]:
+    """The command that runs the sandbox (same interpreter first), or SandboxMissing."""
+    # find_spec locates the package without importing it.
+    if importlib.util.find_spec("etsy_sandbox") is not None:
+        return [sys.executable, "-m", "etsy_sandbox"]
+    found = shutil.which("etsy-sandbox")
+    if found:
+        return [found]
+    raise SandboxMissing(INSTALL_HINT)
+
+
+@click.command("sandbox", context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                            "help_option_names": []},
+               help="Run the local Etsy Open API v3 sandbox (admin API under /_sandbox/). "
+                    "All options go to `etsy-sandbox`; see `etsyflow sandbox --help`.")
+@click.pass_context
+def sandbox(ctx):
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        program = sandbox_program()
+    except SandboxMissing as error:
+        raise click.ClickException(str(error)) from None
+    argv = program + list(ctx.args)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The sandbox takes this process's place: signals (Ctrl-C, SIGTERM) reach it directly.
+    os.execv(argv[0], argv)
+
+
+@dataclass
+class RunningSandbox:
+    """A sandbox started as a child process; ``url`` is the value for ``ETSY_API_URL``."""
+
+    url: str
+    keystring: str
+    shared_secret: str
+    process: subprocess.Popen
+
+    @property
+    def authorize_url(self) -> str:
+        return self.url + "/oauth/connect"
+
+    def env(self) -> dict[str, str]:
+        return {"ETSY_API_URL": self.url, "ETSY_AUTHORIZE_URL": self.authorize_url,
+                "ETSY_KEYSTRING": self.keystring, "ETSY_SHARED_SECRET": self.shared_secret}
+
+    def admin(self, method: str, path: str, body: dict | None = None, timeout: float = 10.0) -> dict:
+        """One call of the sandbox's admin API (``/_sandbox`` + ``path``); raises on an error answer."""
+        response = requests.request(method, f"{self.url}/_sandbox{path}", json=body, timeout=timeout)
+        if response.status_code >= 400:
+            raise RuntimeError(f"sandbox admin {method} {path} answered {response.status_code}: {response.text[:300]}")
+        return response.json() if response.content else {}
+
+
+@contextlib.contextmanager
+def running_sandbox(*options: str, keystring: str = DEFAULT_KEYSTRING, shared_secret: str = DEFAULT_SHARED_SECRET,
+                    start_timeout_seconds: float = 30.0):
+    """Start ``etsy-sandbox --port 0 OPTIONS`` and stop it (SIGTERM, then kill after 5 s) on exit."""
+    argv = sandbox_program() + ["--host", "127.0.0.1", "--port", "0", *options]
+    # Keystring and secret go through the environment, never the command line.
+    env = {**os.environ, "ETSY_KEYSTRING": keystring, "ETSY_SHARED_SECRET": shared_secret}
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    lines: queue.Queue = queue.Queue()
+
+    def read():  # drains stderr so the child never blocks on a full pipe
+        for line in process.stderr:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True, name="etsy-sandbox-stderr").start()
+    try:
+        url, said = None, []
+        while url is None:
+            try:
+                line = lines.get(timeout=start_timeout_seconds)
+            except queue.Empty:
+                raise TimeoutError(f"the sandbox did not start within {start_timeout_seconds} s") from None
+            if line is None:
+                raise RuntimeError("the sandbox stopped at start: " + "".join(said)[-1000:])
+            said.append(line)
+            match = re.search(r"Etsy sandbox on (http://\S+)", line)
+            url = match.group(1) if match else None
+        yield RunningSandbox(url, keystring, shared_secret, process)
     finally:
-        app.stopping.set()
-        server.server_close()
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 COMMANDS = [sandbox]

@@ -1,8 +1,9 @@
 """Contract: every operation the client uses, sent for real to the sandbox, checked
 against Etsy's own OpenAPI document with openapi-core — requests AND responses.
 
-The document is read from ``../shared/etsy/openapi.json`` (never copied into
-the project). Three things openapi-core reads differently from the OpenAPI 3.0
+The document is the project's facts-only copy of Etsy's published one
+(``sandbox/etsy_sandbox/data/etsy-openapi-facts.json``, written by
+``scripts/etsy_facts.py``). Three things openapi-core reads differently from the OpenAPI 3.0
 text are adjusted in the in-memory copy only, each without changing what is
 valid:
 
@@ -24,7 +25,6 @@ import copy
 import inspect
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -34,7 +34,7 @@ from etsyflow.shops import import_tokens
 # openapi-core (the sandbox's checker and ours) warns that it cannot check the oauth2 scheme.
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore:Unsupported scheme type")]
 
-DOCUMENT = Path(__file__).resolve().parents[2].parent / "shared" / "etsy" / "openapi.json"
+from etsy_sandbox.spec import FACTS_PATH as DOCUMENT
 
 
 def _drop_null_defaults(node):
@@ -50,8 +50,7 @@ def _drop_null_defaults(node):
 
 @pytest.fixture(scope="module")
 def document() -> dict:
-    if not DOCUMENT.is_file():
-        pytest.fail(f"Etsy's OpenAPI document is missing at {DOCUMENT}")
+    assert DOCUMENT.is_file(), f"the project's copy of Etsy's OpenAPI document is missing at {DOCUMENT}"
     return json.loads(DOCUMENT.read_text(encoding="utf-8"))
 
 

@@ -99,11 +99,8 @@ def images():
 
 @pytest.fixture(scope="module")
 def sandbox_server():
-    from etsyflow.sandbox.spec import find_openapi_path
-    from etsyflow.sandbox.testing import run_sandbox
+    from etsy_sandbox.testing import run_sandbox
 
-    if find_openapi_path() is None:
-        pytest.skip("Etsy's openapi.json not found (../shared/etsy/openapi.json or ETSY_OPENAPI_PATH)")
     with run_sandbox(rate_per_second=1000, rate_per_day=1_000_000) as handle:
         yield handle
 

@@ -6,7 +6,7 @@ import pytest
 
 from etsyflow.catalogue import inventory as inv
 from etsyflow.catalogue.listings import target_state
-from etsyflow.sandbox import taxonomy as sandbox_taxonomy
+from etsy_sandbox import taxonomy as sandbox_taxonomy
 from etsyflow.schemas import listings as mapping
 from etsyflow.schemas import templates as tmapping
 

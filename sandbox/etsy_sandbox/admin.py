@@ -118,8 +118,7 @@ class Admin:
 
     def health(self, request, body):
         sandbox = self.sandbox
-        return {"ok": True, "strict": sandbox.strict_active, "strict_note": sandbox.strict_note,
-                "check_responses": bool(sandbox.config.check_responses and sandbox.checker),
+        return {"ok": True, "strict": sandbox.strict_active, "check_responses": bool(sandbox.config.check_responses),
                 "uptime_seconds": round(time.time() - self.state.started, 3)}
 
     def reset(self, request, body):

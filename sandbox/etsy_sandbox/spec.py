@@ -1,43 +1,53 @@
-"""Etsy's OpenAPI document, loaded once, and request/response checks with openapi-core.
+"""Etsy's OpenAPI facts, loaded once, and request/response checks with openapi-core.
 
-The document is read from ``ETSY_OPENAPI_PATH`` or ``../shared/etsy/openapi.json``
-beside the repository; it is never copied into the project. Etsy's document
-has one systematic defect that openapi-core rejects: ``default: null`` on
-schemas that are not nullable (e.g. the ``min_created`` query parameter).
-Those defaults are dropped from the in-memory copy; that does not change
-which requests or responses are valid. Second, nullable enums (e.g.
-``item_weight_unit``) do not list null, which under OAS 3.0.3 would forbid the
-null Etsy really sends; null is added to those enums.
+The sandbox ships ``data/etsy-openapi-facts.json``: Etsy's published OpenAPI
+document without its prose, written by ``scripts/etsy_facts.py`` (run it with
+a newer Etsy document to update the file). A different document can be given
+on purpose (``SandboxConfig.openapi_path``, ``--openapi``).
+
+Etsy's document has one systematic defect that openapi-core rejects:
+``default: null`` on schemas that are not nullable (e.g. the ``min_created``
+query parameter). Those defaults are dropped from the in-memory copy; that
+does not change which requests or responses are valid. Second, nullable enums
+(e.g. ``item_weight_unit``) do not list null, which under OAS 3.0.3 would
+forbid the null Etsy really sends; null is added to those enums.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 import threading
 from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlencode
 
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from .messages import etsy_message, schema_error_text
 
 ETSY_SERVER = "https://openapi.etsy.com"
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+#: The facts-only copy of Etsy's document that ships with the sandbox.
+FACTS_PATH = Path(__file__).resolve().parent / "data" / "etsy-openapi-facts.json"
 
 
-def find_openapi_path(explicit: str | None = None) -> Path | None:
-    """Where Etsy's document is, or None: ``explicit`` alone when given, else the first of
-    ``$ETSY_OPENAPI_PATH``, ``<repo>/../shared/etsy/openapi.json``, ``$PWD/../shared/etsy/openapi.json``."""
-    if explicit:  # a path given on purpose is the only one tried
-        return Path(explicit) if Path(explicit).is_file() else None
-    candidates = [os.environ.get("ETSY_OPENAPI_PATH"),
-                  _REPO_ROOT.parent / "shared" / "etsy" / "openapi.json",
-                  Path.cwd().parent / "shared" / "etsy" / "openapi.json"]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    return None
+class DocumentError(RuntimeError):
+    """Etsy's document cannot be loaded: the sandbox cannot check requests and will not start."""
+
+
+def document_path(explicit: str | None = None) -> Path:
+    """The document to use: ``explicit`` when given, else the shipped facts file."""
+    path = Path(explicit) if explicit else FACTS_PATH
+    if not path.is_file():
+        raise DocumentError(f"Etsy's OpenAPI document is missing at {path}"
+                            + ("" if explicit else " (reinstall the sandbox: pip install ./sandbox)"))
+    return path
+
+
+def load_facts() -> dict:
+    """A fresh parsed copy of the shipped facts file (callers may change it)."""
+    return json.loads(FACTS_PATH.read_text(encoding="utf-8"))
 
 
 def _sanitise(node):
@@ -147,24 +157,28 @@ class SpecChecker:
                 if isinstance(operation, dict) and "operationId" in operation:
                     self.operations[operation["operationId"]] = (method.upper(), route, operation)
 
-    def check_request(self, method, path, args, headers, body, content_type, form=None, files=None) -> str | None:
-        """None when the request conforms, else a one-line reason.
+    def check_request(self, operation_id, method, path, args, headers, body, content_type, form=None,
+                      files=None) -> "Rejection | None":
+        """None when the request conforms, else a :class:`Rejection` (Etsy's text, and the detail).
 
-        openapi-core (0.23) does not cast multipart text parts to the declared
-        types (``rank=1`` fails as "not of type integer"), so multipart bodies
-        are cast and checked here against the operation's schema instead, and
-        openapi-core checks the rest of the request.
+        Etsy reads more than its document says, and so does the sandbox:
+        array query parameters may be comma separated (``includes=Images,Shop``),
+        and operations documented with form bodies take the same fields as a
+        JSON object. openapi-core (0.23) does not cast multipart text parts to
+        the declared types (``rank=1`` fails as "not of type integer"), so
+        multipart bodies are cast and checked here against the operation's
+        schema instead, and openapi-core checks the rest of the request.
         """
         key = None
         if body is None or len(body) <= 65536:
             # Validation is a pure function of these; polls repeat the same request often,
             # so remember recent verdicts (openapi-core costs 1-10 ms a request).
-            key = (method, path, tuple(sorted(args.items(multi=True))), content_type, body,
+            key = (operation_id, method, path, tuple(sorted(args.items(multi=True))), content_type, body,
                    "x-api-key" in headers)
             with self._memo_lock:
                 if key in self._memo:
                     return self._memo[key]
-        verdict = self._check_request(method, path, args, headers, body, content_type, form, files)
+        verdict = self._check_request(operation_id, method, path, args, headers, body, content_type, form, files)
         if key is not None:
             with self._memo_lock:
                 if len(self._memo) >= 4096:
@@ -172,35 +186,40 @@ class SpecChecker:
                 self._memo[key] = verdict
         return verdict
 
-    def _check_request(self, method, path, args, headers, body, content_type, form, files):
+    def _check_request(self, operation_id, method, path, args, headers, body, content_type, form, files):
+        operation = self.operations.get(operation_id, (None, None, {}))[2]
         multipart = (content_type or "").startswith("multipart/form-data")
         if multipart and form is not None:
-            reason = self._check_multipart(method, path, form, files or {})
-            if reason is not None:
-                return reason
+            rejection = self._check_multipart(operation, form, files or {})
+            if rejection is not None:
+                return rejection
             body, content_type = None, None
+        args = split_array_args(operation, args)
+        mimetype = (content_type or "").split(";")[0].strip().lower()
+        declared = ((operation.get("requestBody") or {}).get("content") or {})
+        if mimetype.endswith("json") and body and "application/json" not in declared \
+                and "application/x-www-form-urlencoded" in declared:
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                return Rejection("Invalid request body: not valid JSON", "body is not JSON")
+            if not isinstance(payload, dict):
+                return Rejection("Invalid request body: expected a JSON object", "body is not an object")
+            body, content_type = json_as_form(payload), "application/x-www-form-urlencoded"
         request = _Request(method, path, args, headers, body, content_type)
         try:
             self.api.validate_request(request)
         except Exception as error:  # openapi-core raises many unrelated classes
-            return describe(error)
+            return Rejection(etsy_message(error), describe(error))
         return None
 
-    def _operation_for(self, method, path):
-        for route, item in self.document["paths"].items():
-            pattern = "^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(route)) + "$"
-            if re.match(pattern, path) and method.lower() in item:
-                return item[method.lower()]
-        return None
-
-    def _check_multipart(self, method, path, form, files) -> str | None:
+    def _check_multipart(self, operation, form, files) -> "Rejection | None":
         from openapi_schema_validator import OAS30Validator
 
-        operation = self._operation_for(method, path)
         content = ((operation or {}).get("requestBody") or {}).get("content", {})
         schema = (content.get("multipart/form-data") or {}).get("schema")
         if schema is None:
-            return "Content for the following mimetype not found: multipart/form-data"
+            return Rejection("Unsupported Content-Type for this endpoint", "no multipart/form-data body declared")
         instance = {}
         props = schema.get("properties", {})
         for name, values in form.lists():
@@ -213,19 +232,20 @@ class SpecChecker:
                 else:
                     instance[name] = _cast(values[-1], kind)
             except ValueError:
-                return f"Request body validation error: {name}: {values[-1]!r} is not of type {kind!r}"
+                return Rejection(f"Expected parameter '{name}' to be of type {kind}, got {values[-1]!r}",
+                                 f"multipart {name}: not {kind}")
         for name in files:
             prop = props.get(name)
             if prop is None or prop.get("format") != "binary":
-                return f"Request body validation error: {name} is sent as a file but is not a binary field"
+                return Rejection(f"Parameter '{name}' cannot be a file", f"multipart {name}: not binary")
         missing = [name for name in schema.get("required", []) if name not in instance and name not in files]
         if missing:
-            return f"Request body validation error: missing required {', '.join(missing)}"
+            return Rejection(f"Missing required parameter: {missing[0]}", f"multipart: missing {missing}")
         validator = OAS30Validator({k: v for k, v in schema.items() if k != "required"})
         binary = {k for k, v in props.items() if v.get("format") == "binary"}
         for error in validator.iter_errors({k: v for k, v in instance.items() if k not in binary}):
             where = "/".join(str(p) for p in error.absolute_path) or "body"
-            return f"Request body validation error: {where}: {error.message}"
+            return Rejection(schema_error_text(error), f"multipart {where}: {error.message}")
         return None
 
     def check_response(self, method, path, args, req_headers, req_body, req_content_type,
@@ -263,6 +283,44 @@ def get_checker(path: Path, exact: bool = False) -> SpecChecker:
         with _cache_lock:
             checker = _checkers.setdefault(key, checker)
     return checker
+
+
+class Rejection(NamedTuple):
+    """Why a request breaks the document: ``text`` as Etsy would say it, ``detail`` for the violation log."""
+
+    text: str
+    detail: str
+
+
+def split_array_args(operation: dict, args):
+    """``args`` with comma-separated values of array query parameters split (Etsy's URL syntax)."""
+    arrays = {p["name"] for p in operation.get("parameters", [])
+              if p.get("in") == "query" and (p.get("schema") or {}).get("type") == "array"}
+    if not arrays or not any("," in v for k in arrays for v in args.getlist(k)):
+        return args
+    pairs = []
+    for key, value in args.items(multi=True):
+        if key in arrays and "," in value:
+            pairs.extend((key, part.strip()) for part in value.split(",") if part.strip())
+        else:
+            pairs.append((key, value))
+    return ImmutableMultiDict(pairs)
+
+
+def json_as_form(payload: dict) -> bytes:
+    """A JSON object as the form body Etsy's document describes: arrays as repeated keys,
+    booleans as true/false, objects as JSON text; nulls left out."""
+    pairs = []
+    for key, value in payload.items():
+        for item in (value if isinstance(value, list) else [value]):
+            if item is None:
+                continue
+            if isinstance(item, bool):
+                item = "true" if item else "false"
+            elif isinstance(item, (dict, list)):
+                item = json.dumps(item)
+            pairs.append((key, str(item)))
+    return urlencode(pairs).encode()
 
 
 def _cast(value: str, kind: str | None):
