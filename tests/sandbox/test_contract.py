@@ -204,6 +204,11 @@ def test_form_operations_take_json_bodies_and_arrays_comma_separated(sandbox, sh
     assert [v["operation_id"] for v in sandbox.admin.violations()] == ["getListing"]
 
 
+def test_unknown_paths_answer_404(sandbox, etsy):
+    reply = etsy.get("/no/such/thing")
+    assert reply.status_code == 404 and reply.json()["error"].startswith("Resource not found")
+
+
 def test_admin_index_lists_every_endpoint(sandbox):
     index = sandbox.admin.request("GET", "/")
     paths = {(e["method"], e["path"]) for e in index["endpoints"]}
