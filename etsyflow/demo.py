@@ -140,7 +140,7 @@ def run(echo=print) -> dict:
         listing = {
             "shop_id": shop_id, "product_id": "MUG-001", "sku": "MUG-001", "title": "Hand-thrown stoneware mug",
             "description": "A 350 ml mug, thrown and glazed by hand.", "price": "24.00", "rrp": "29.00",
-            "currency": "GBP", "quantity": 12, "taxonomy_id": 1201, "who_made": "i_did",
+            "currency": "GBP", "quantity": 12, "taxonomy_id": 891, "who_made": "i_did",
             "when_made": "made_to_order", "delivery_template_id": "uk-standard",
             "images": [{"url": f"{images.url}/{c}.png", "alt_text": f"The mug in {c}"} for c in ("red", "green")],
             "tags": ["mug", "stoneware", "handmade"], "materials": ["stoneware"],

@@ -66,7 +66,7 @@ def etsy(sandbox, shop):
     return Etsy(sandbox, shop["access_token"])
 
 
-def setup_listing(etsy, shop, *, image=True, taxonomy_id=1002, **fields):
+def setup_listing(etsy, shop, *, image=True, taxonomy_id=374, **fields):
     """A shipping profile, a processing profile and a draft listing (with one image) in ``shop``."""
     from etsy_sandbox.images import tiny_png
 

@@ -98,7 +98,7 @@ def test_every_operation_answers_exactly_per_the_document(sandbox, shop, etsy, r
                        data={"accepts_returns": "false", "accepts_exchanges": "false"}).json()
     etsy.get(f"/shops/{sid}/policies/return/{policy['return_policy_id']}")
     etsy.get("/seller-taxonomy/nodes")
-    etsy.get("/seller-taxonomy/nodes/1002/properties")
+    etsy.get("/seller-taxonomy/nodes/374/properties")
     etsy.get(f"/listings/{lid}")
     etsy.get(f"/listings/{lid}", params={"includes": ["Images", "Shop", "User"]})
     etsy.get(f"/shops/{sid}/listings", params={"state": "draft", "includes": ["Images", "Inventory", "Shipping"]})
