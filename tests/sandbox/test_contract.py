@@ -204,6 +204,17 @@ def test_form_operations_take_json_bodies_and_arrays_comma_separated(sandbox, sh
     assert [v["operation_id"] for v in sandbox.admin.violations()] == ["getListing"]
 
 
+def test_handlers_read_json_bodies_with_strict_mode_off_too(sandbox, shop, etsy):
+    sandbox.admin.config(strict=False)
+    lid = setup_listing(etsy, shop)["listing_id"]
+    changed = etsy.patch(f"/shops/{shop['shop_id']}/listings/{lid}", json={"title": "Set by JSON", "tags": ["json"]})
+    assert changed.status_code == 200, changed.text
+    listing = etsy.get(f"/listings/{lid}").json()
+    assert (listing["title"], listing["tags"]) == ("Set by JSON", ["json"])
+    listed = etsy.get("/listings/batch", params={"listing_ids": f"{lid}"})  # not routed as getListing
+    assert listed.status_code == 200 and listed.json()["count"] == 1
+
+
 def test_unknown_paths_answer_404(sandbox, etsy):
     reply = etsy.get("/no/such/thing")
     assert reply.status_code == 404 and reply.json()["error"].startswith("Resource not found")
