@@ -4,8 +4,11 @@ token scopes, the buyer taxonomy. (Everything else answers through ``generic``.)
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from . import render, taxonomy
 from .errors import bad_request, forbidden, not_found
+from .forms import money, to_cents
 from .ops_listings import INCLUDES, _includes, now
 
 
@@ -218,6 +221,98 @@ def getListingsByShopReturnPolicy(ctx):
         rows = [render.listing(l, ctx.state) for l in ctx.state.listings.values()
                 if l["shop_id"] == shop["shop_id"] and l["return_policy_id"] == pid]
     return 200, {"count": len(rows), "results": rows}
+
+
+# -- translations and personalization ------------------------------------------------------
+
+LANGUAGES = ("de", "en-GB", "en-IN", "en-US", "es", "fr", "it", "ja", "nl", "pl", "pt", "ru")
+
+
+def _translation_key(ctx, listing):
+    language = ctx.raw_params["language"]
+    if language not in LANGUAGES:
+        raise bad_request(f"language must be one of {', '.join(LANGUAGES)}")
+    return listing["listing_id"], language
+
+
+def _render_translation(key, record):
+    return {"listing_id": key[0], "language": key[1], "title": record["title"],
+            "description": record["description"], "tags": list(record["tags"])}
+
+
+def getListingTranslation(ctx):
+    with ctx.state.lock:
+        listing = ctx.listing(of_shop=ctx.shop())
+        key = _translation_key(ctx, listing)
+        record = ctx.state.translations.get(key)
+        if record is None:
+            raise not_found(f"Listing {key[0]} has no {key[1]} translation")
+        return 200, _render_translation(key, record)
+
+
+def _write_translation(ctx, *, create):
+    params = ctx.form()
+    record = {"title": params.str("title", required=True), "description": params.str("description", required=True),
+              "tags": params.list("tags") or []}
+    with ctx.state.lock:
+        listing = ctx.listing(of_shop=ctx.shop())
+        key = _translation_key(ctx, listing)
+        if create and key in ctx.state.translations:
+            raise bad_request(f"Listing {key[0]} already has a {key[1]} translation; update it instead")
+        if not create and key not in ctx.state.translations:
+            raise not_found(f"Listing {key[0]} has no {key[1]} translation")
+        ctx.state.translations[key] = record
+        return 200, _render_translation(key, record)
+
+
+def createListingTranslation(ctx):
+    return _write_translation(ctx, create=True)
+
+
+def updateListingTranslation(ctx):
+    return _write_translation(ctx, create=False)
+
+
+def getListingPersonalization(ctx):
+    with ctx.state.lock:
+        listing = ctx.listing()
+        return 200, {"personalization_questions": list(ctx.state.personalization.get(listing["listing_id"], []))}
+
+
+def updateListingPersonalization(ctx):
+    questions = ctx.json().get("personalization_questions")
+    if not isinstance(questions, list):
+        raise bad_request("Missing required parameter: personalization_questions")
+    with ctx.state.lock:
+        listing = ctx.listing(of_shop=ctx.shop())
+        currency = ctx.state.shops[listing["shop_id"]]["currency_code"]
+        stored = []
+        for question in questions:
+            if not isinstance(question, dict) or not question.get("question_text"):
+                raise bad_request("Every personalization question needs a question_text")
+            price = question.get("add_on_price")
+            stored.append({
+                "question_id": ctx.state.next_id("question"), "question_type": question.get("question_type") or "text_input",
+                "question_text": question["question_text"], "instructions": question.get("instructions"),
+                "required": bool(question.get("required", False)),
+                "max_allowed_characters": question.get("max_allowed_characters"),
+                "max_allowed_files": question.get("max_allowed_files"),
+                "options": [{"option_id": ctx.state.next_id("question"), "label": str(o.get("label", ""))}
+                            for o in question.get("options") or [] if isinstance(o, dict)] or None,
+                # Money, 0 when there is none: openapi-core refuses null for "nullable + oneOf".
+                "add_on_price": money(to_cents(Decimal(str(price or 0))), currency),
+            })
+        ctx.state.personalization[listing["listing_id"]] = stored
+        listing["is_personalizable"] = bool(stored)
+        return 201, {"personalization_questions": stored}
+
+
+def deleteListingPersonalization(ctx):
+    with ctx.state.lock:
+        listing = ctx.listing(of_shop=ctx.shop())
+        ctx.state.personalization.pop(listing["listing_id"], None)
+        listing["is_personalizable"] = False
+    return 204, None
 
 
 # -- return policies -------------------------------------------------------------------------

@@ -130,3 +130,23 @@ def test_transactions_of_a_receipt(sandbox, shop, etsy):
     assert etsy.get(f"{base}/transactions").json()["count"] == 1
     assert etsy.get(f"{base}/receipts/{receipt['receipt_id']}/listings").json()["results"][0]["listing_id"] == \
         made["listing_id"]
+
+
+def test_translations_and_personalization_keep_state(sandbox, shop, etsy):
+    lid = setup_listing(etsy, shop)["listing_id"]
+    base = f"/shops/{shop['shop_id']}/listings/{lid}"
+    assert etsy.get(f"{base}/translations/de").status_code == 404
+    made = etsy.post(f"{base}/translations/de", json={"title": "Kleid", "description": "Ein Kleid.", "tags": ["leinen"]})
+    assert made.status_code == 200, made.text
+    etsy.put(f"{base}/translations/de", data={"title": "Sommerkleid", "description": "Ein Kleid."})
+    assert etsy.get(f"{base}/translations/de").json() == {"listing_id": lid, "language": "de", "title": "Sommerkleid",
+                                                          "description": "Ein Kleid.", "tags": []}
+    asked = etsy.post(f"{base}/personalization", json={"personalization_questions": [
+        {"question_type": "text_input", "question_text": "Name to engrave", "required": True,
+         "max_allowed_characters": 20}]})
+    assert asked.status_code == 201, asked.text
+    questions = etsy.get(f"/listings/{lid}/personalization").json()["personalization_questions"]
+    assert [(q["question_text"], q["required"]) for q in questions] == [("Name to engrave", True)]
+    assert etsy.get(f"/listings/{lid}").json()["is_personalizable"] is True
+    assert etsy.delete(f"{base}/personalization").status_code == 204
+    assert etsy.get(f"/listings/{lid}/personalization").json()["personalization_questions"] == []
