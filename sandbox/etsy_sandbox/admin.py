@@ -122,7 +122,8 @@ class Admin:
                 "uptime_seconds": round(time.time() - self.state.started, 3)}
 
     def reset(self, request, body):
-        config = self.state.config if body.get("keep_config", True) else type(self.state.config)()
+        config = self.state.config if body.get("keep_config", True) else \
+            type(self.state.config)(openapi_path=self.state.config.openapi_path)  # the document is read at start
         self.state.reset(config)
         self.sandbox.faults.clear()
         return {"ok": True}

@@ -82,6 +82,8 @@ class Sandbox:
 
     def reconfigure(self, changes: dict) -> SandboxConfig:
         """Apply ``PUT /_sandbox/config`` changes; rate settings apply to every app."""
+        if "openapi_path" in changes and changes["openapi_path"] != self.state.config.openapi_path:
+            raise ValueError("openapi_path is read at start only (--openapi)")
         with self.state.lock:
             new = self.state.config.updated(changes)
             self.state.config = new
