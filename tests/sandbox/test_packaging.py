@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -36,8 +37,12 @@ def test_the_sandbox_never_imports_etsyflow():
 
 
 def test_a_production_wheel_has_no_sandbox(tmp_path):
+    # Built from a clean copy: pip builds in the source tree, and a build/ left there could hide or add files.
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info",
+                                                                "__pycache__", ".pytest_cache", ".hypothesis"))
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
-                           "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
+                           "-w", str(tmp_path), str(source)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     [wheel] = tmp_path.glob("etsyflow-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
