@@ -56,7 +56,7 @@ def test_the_generator_strips_prose_and_keeps_facts(tmp_path):
         "openapi": "3.0.2", "info": {"title": "Etsy", "version": "3.0.0", "description": "<div>prose</div>"},
         "tags": [{"name": "Shop", "description": "<p>prose</p>"}], "x-tagGroups": [{"name": "g", "tags": ["Shop"]}],
         "paths": {"/v3/application/things/{id}": {"get": {
-            "operationId": "getThing", "summary": "Get", "description": "<span class='wt-x'>prose</span>",
+            "operationId": "getThing", "summary": "Get", "description": "<span class='banner'>prose</span>",
             "tags": ["Shop"],
             "parameters": [{"name": "id", "in": "path", "required": True, "description": "prose",
                             "schema": {"type": "integer", "minimum": 1, "example": 5}}],
