@@ -11,6 +11,10 @@ API only, as a seller's script would, with two set-ups a user of it needs:
   ``KEYSTRING:SHARED_SECRET`` on the client's session, as done here; the test
   first shows the refusal the outdated header gets.
 
+(The other candidate, ``etsyv3`` 0.0.7, cannot drive this flow: its shipping-profile
+methods take no arguments, it has no processing profiles or return policies, and
+its OAuth and refresh URLs are written into the code.)
+
 OAuth runs through the client's own ``EtsyOAuth`` (requests-oauthlib), which
 needs ``OAUTHLIB_INSECURE_TRANSPORT=1`` to talk to the sandbox's http:// URLs,
 as for any local OAuth server. The sandbox runs strict (every request checked
