@@ -82,7 +82,7 @@ def _print_event(echo, started: float):
 def run(echo=print) -> dict:
     """Run the demo; returns a summary (event counts, Etsy calls). Raises on a step that never completes."""
     from .runtime import Runtime
-    from .cli.sandbox import running_sandbox
+    from .sandbox_process import running_sandbox
     from .shops.oauth import complete, connect
 
     started = time.monotonic()

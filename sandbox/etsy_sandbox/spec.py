@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import threading
 from pathlib import Path
 from typing import NamedTuple

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
 
 from etsy_sandbox.images import tiny_png
 from etsy_sandbox.routes import ROUTES
