@@ -23,6 +23,7 @@ import requests
 from .config import Settings, reset_settings
 from .messages import CloudEvent, publish, reset_publisher
 from .messages.tail import EventTail
+from .sandbox_process import running_sandbox
 from .state import reset_redis
 
 # Every wait in the demo is bounded by this many seconds.
@@ -71,7 +72,7 @@ def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
 
 def _print_event(echo, started: float):
-    from .cli.events import format_line
+    from .messages.tail import format_line
 
     def show(event: dict) -> None:
         echo(f"  +{time.monotonic() - started:6.2f}s  {format_line(event)[14:]}")
@@ -82,7 +83,6 @@ def _print_event(echo, started: float):
 def run(echo=print) -> dict:
     """Run the demo; returns a summary (event counts, Etsy calls). Raises on a step that never completes."""
     from .runtime import Runtime
-    from .sandbox_process import running_sandbox
     from .shops.oauth import complete, connect
 
     started = time.monotonic()
@@ -182,6 +182,8 @@ def run(echo=print) -> dict:
         echo("5. A broken event is answered, not dropped")
         bad = send("ListingReady", {"shop_id": shop_id, "product_id": "MUG-002", "price": 9.99})
         answer_to(bad, "EventRejected")
+        # Its typed rejection follows the EventRejected: wait for it too before counting.
+        _wait(lambda: tail.of_type("ListingRejected"), "ListingRejected")
 
         counters = sandbox.admin("GET", "/counters")
         counts: dict[str, int] = {}

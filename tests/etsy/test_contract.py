@@ -28,13 +28,12 @@ import re
 
 import pytest
 
+from etsy_sandbox.spec import FACTS_PATH as DOCUMENT
 from etsyflow.etsy import EtsyClient
-from etsyflow.shops import import_tokens
+from etsyflow.shops import import_tokens, shop_client
 
 # openapi-core (the sandbox's checker and ours) warns that it cannot check the oauth2 scheme.
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore:Unsupported scheme type")]
-
-from etsy_sandbox.spec import FACTS_PATH as DOCUMENT
 
 
 def _drop_null_defaults(node):
@@ -134,7 +133,7 @@ def test_client_requests_and_sandbox_responses_follow_etsys_openapi(env, documen
     exchanges = []  # (operationId, requests.Response)
     shop = env.admin.create_shop(shop_name="ContractShop")
     import_tokens(shop["shop_id"], shop["access_token"], shop["refresh_token"], store=env.store())
-    client = EtsyClient(shop["shop_id"], env.settings, env.redis, prefix=env.prefix,
+    client = shop_client(shop["shop_id"], env.settings, env.redis, prefix=env.prefix,
                         response_hook=lambda op, response: exchanges.append((op, response)))
 
     # Shop and user.

@@ -108,7 +108,7 @@ class WorkerProcess:
 
     def __init__(self, env: dict, log_path: Path, *, threads: int = 4):
         from etsyflow.config import Settings
-        from etsyflow.ops.metrics import prepare_worker_environment
+        from etsyflow.workers.metrics import prepare_worker_environment
 
         self.metrics_port = free_port()
         env = dict(env, METRICS_PORT=str(self.metrics_port))

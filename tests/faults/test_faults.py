@@ -78,7 +78,7 @@ def test_etsy_failing_a_fifth_of_calls_everything_completes_once(stack):
 
 
 def test_worker_process_killed_mid_run_then_restarted(stack):
-    from etsyflow.ops.queues import queue_counts
+    from etsyflow.workers.queues import queue_counts
 
     work = Workload(stack.sandbox, stack.shop_id, stack.tail, listings=20, orders=40, shipments=20, run="killed")
     work.prepare()
@@ -108,7 +108,7 @@ def test_worker_process_killed_mid_run_then_restarted(stack):
 
 
 def test_broker_crashes_mid_run_and_comes_back(stack):
-    from etsyflow.ops.queues import queue_counts
+    from etsyflow.workers.queues import queue_counts
 
     work = Workload(stack.sandbox, stack.shop_id, stack.tail, listings=20, orders=40, shipments=20, run="broker")
     work.prepare()

@@ -19,7 +19,6 @@ import pytest
 
 from etsyflow.messages import CloudEvent, publish
 
-
 # -- images ---------------------------------------------------------------------------
 
 def png(seed: int, size: int = 4) -> bytes:

@@ -17,14 +17,11 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage
 
-from .settings import Settings, get_settings
+from ..config.settings import Settings, get_settings
+from ..state.connection import make_client
+from .middleware import DeadLetters
+from .options import DEAD_MESSAGE_TTL, HEARTBEAT_TIMEOUT
 
-# Dead-lettered messages are kept 14 days (milliseconds), long enough to fix
-# the cause over a holiday and replay them.
-DEAD_MESSAGE_TTL = 14 * 24 * 3600 * 1000
-# A Redis worker that stops heartbeating for this long (milliseconds) has its
-# unacked messages put back for other workers.
-HEARTBEAT_TIMEOUT = 60_000
 
 
 def build_broker(settings: Settings | None = None) -> dramatiq.Broker:
@@ -39,8 +36,6 @@ def build_broker(settings: Settings | None = None) -> dramatiq.Broker:
         broker = RedisBroker(url=url, dead_message_ttl=DEAD_MESSAGE_TTL, heartbeat_timeout=HEARTBEAT_TIMEOUT,
                              socket_timeout=10, socket_connect_timeout=5)
     else:
-        from ..state.connection import make_client
-
         broker = RedisBroker(client=make_client(None), dead_message_ttl=DEAD_MESSAGE_TTL,
                              heartbeat_timeout=HEARTBEAT_TIMEOUT)
     add_middleware(broker)
@@ -49,8 +44,6 @@ def build_broker(settings: Settings | None = None) -> dramatiq.Broker:
 
 def add_middleware(broker: dramatiq.Broker) -> None:
     """Middleware every etsyflow broker needs (also applied to test brokers)."""
-    from ..ops.middleware import DeadLetters
-
     present = {type(m) for m in broker.middleware}
     if CurrentMessage not in present:
         broker.add_middleware(CurrentMessage())
