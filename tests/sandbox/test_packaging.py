@@ -61,3 +61,18 @@ def test_etsyflow_sandbox_says_how_to_install_the_sandbox_when_it_is_missing(tmp
                           env={**os.environ, "PATH": str(tmp_path)})
     assert done.returncode != 0
     assert "pip install ./sandbox" in done.stderr, done.stderr[-2000:]
+
+
+def test_the_sandbox_wheel_carries_its_facts_file_and_command(tmp_path):
+    source = tmp_path / "src"
+    shutil.copytree(ROOT / "sandbox", source, ignore=shutil.ignore_patterns("build", "dist", "*.egg-info",
+                                                                           "__pycache__"))
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
+                           "-w", str(tmp_path), str(source)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    [wheel] = tmp_path.glob("etsy_sandbox-*.whl")
+    archive = zipfile.ZipFile(wheel)
+    names = archive.namelist()
+    assert {"etsy_sandbox/data/etsy-openapi-facts.json", "etsy_sandbox/data/carriers.json"} <= set(names)
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "etsy-sandbox = etsy_sandbox.cli:main" in archive.read(entry_points).decode()
