@@ -223,6 +223,76 @@ def getListingsByShopReturnPolicy(ctx):
     return 200, {"count": len(rows), "results": rows}
 
 
+# -- shipping profile upgrades ------------------------------------------------------------------
+
+def _profile_of(ctx, shop):
+    pid = ctx.path_int("shipping_profile_id")
+    profile = ctx.state.shipping_profiles.get(pid)
+    if profile is None or profile["shop_id"] != shop["shop_id"] or profile["is_deleted"]:
+        raise not_found(f"Shipping profile {pid} not found in shop {shop['shop_id']}")
+    return profile
+
+
+def _upgrade_fields(params, *, partial):
+    fields = {"upgrade_name": params.str("upgrade_name", required=not partial, allow_empty=False),
+              "type": params.enum("type", ("0", "1"), required=not partial),
+              "price": params.decimal("price", required=not partial, minimum=0),
+              "secondary_price": params.decimal("secondary_price", required=not partial, minimum=0),
+              "shipping_carrier_id": params.int("shipping_carrier_id", minimum=0, nullable=True),
+              "mail_class": params.str("mail_class"),
+              "min_delivery_days": params.int("min_delivery_days", minimum=1, maximum=45, nullable=True),
+              "max_delivery_days": params.int("max_delivery_days", minimum=1, maximum=45, nullable=True)}
+    out = {k: v for k, v in fields.items() if v is not None}
+    for name in ("price", "secondary_price"):
+        if name in out:
+            out[name] = to_cents(out[name])
+    if "type" in out:
+        out["type"] = int(out["type"])
+    return out
+
+
+def getShopShippingProfileUpgrades(ctx):
+    with ctx.state.lock:
+        profile = _profile_of(ctx, ctx.shop())
+        rows = [render.upgrade(u, ctx.state) for u in profile.setdefault("upgrades", [])]
+    return 200, {"count": len(rows), "results": rows}
+
+
+def createShopShippingProfileUpgrade(ctx):
+    fields = _upgrade_fields(ctx.form(), partial=False)
+    with ctx.state.lock:
+        profile = _profile_of(ctx, ctx.shop())
+        upgrades = profile.setdefault("upgrades", [])
+        upgrade = {"upgrade_id": ctx.state.next_id("upgrade"), "shipping_profile_id": profile["shipping_profile_id"],
+                   "rank": len(upgrades), "shipping_carrier_id": None, "mail_class": None,
+                   "min_delivery_days": None, "max_delivery_days": None, **fields}
+        upgrades.append(upgrade)
+        return 200, render.upgrade(upgrade, ctx.state)
+
+
+def _upgrade(ctx, profile):
+    uid = ctx.path_int("upgrade_id")
+    for upgrade in profile.setdefault("upgrades", []):
+        if upgrade["upgrade_id"] == uid:
+            return upgrade
+    raise not_found(f"Upgrade {uid} not found in shipping profile {profile['shipping_profile_id']}")
+
+
+def updateShopShippingProfileUpgrade(ctx):
+    fields = _upgrade_fields(ctx.form(), partial=True)
+    with ctx.state.lock:
+        upgrade = _upgrade(ctx, _profile_of(ctx, ctx.shop()))
+        upgrade.update(fields)
+        return 200, render.upgrade(upgrade, ctx.state)
+
+
+def deleteShopShippingProfileUpgrade(ctx):
+    with ctx.state.lock:
+        profile = _profile_of(ctx, ctx.shop())
+        profile["upgrades"].remove(_upgrade(ctx, profile))
+    return 204, None
+
+
 # -- translations and personalization ------------------------------------------------------
 
 LANGUAGES = ("de", "en-GB", "en-IN", "en-US", "es", "fr", "it", "ja", "nl", "pl", "pt", "ru")

@@ -61,10 +61,21 @@ def shipping_profile(p: dict, state) -> dict:
     return {
         "shipping_profile_id": p["shipping_profile_id"], "title": p["title"], "user_id": p["user_id"],
         "origin_country_iso": p["origin_country_iso"], "is_deleted": p.get("is_deleted", False),
-        "shipping_profile_destinations": dests, "shipping_profile_upgrades": [],
+        "shipping_profile_destinations": dests,
+        "shipping_profile_upgrades": [upgrade(u, state) for u in p.get("upgrades", [])],
         "origin_postal_code": p["origin_postal_code"], "profile_type": "manual",
         "domestic_handling_fee": 0.0, "international_handling_fee": 0.0,
     }
+
+
+def upgrade(u: dict, state) -> dict:
+    """``ShopShippingProfileUpgrade``: ``type`` 0 domestic, 1 international."""
+    currency = state.shops[state.shipping_profiles[u["shipping_profile_id"]]["shop_id"]]["currency_code"]
+    return {"shipping_profile_id": u["shipping_profile_id"], "upgrade_id": u["upgrade_id"],
+            "upgrade_name": u["upgrade_name"], "type": u["type"], "rank": u["rank"], "language": "en-US",
+            "price": money(u["price"], currency), "secondary_price": money(u["secondary_price"], currency),
+            "shipping_carrier_id": u["shipping_carrier_id"], "mail_class": u["mail_class"],
+            "min_delivery_days": u["min_delivery_days"], "max_delivery_days": u["max_delivery_days"]}
 
 
 def processing_profile(r: dict) -> dict:

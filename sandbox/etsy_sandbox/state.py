@@ -21,7 +21,7 @@ _ID_BASES = {
     "destination": 280000001, "readiness": 1400001, "return_policy": 1050001,
     "listing": 1500000001, "image": 5100000001, "product": 9000000001, "offering": 9500000001,
     "receipt": 3100000001, "transaction": 4100000001, "shipment": 6100000001, "value": 7700001,
-    "fault": 1, "call": 1, "webhook": 1, "section": 41000001, "question": 8100000001,
+    "fault": 1, "call": 1, "webhook": 1, "section": 41000001, "question": 8100000001, "upgrade": 8800001,
 }
 
 
