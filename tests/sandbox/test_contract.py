@@ -175,6 +175,11 @@ def test_strict_mode_rejects_with_etsy_style_texts_and_records_violations(sandbo
     assert missing.status_code == 400 and missing.json() == {"error": "Missing required parameter: accepts_exchanges"}
     wrong = etsy.get(f"/shops/{shop['shop_id']}/receipts", params={"sort_on": "price"})
     assert wrong.json()["error"].startswith("Invalid value 'price' for parameter 'sort_on': expected one of created")
+    not_a_number = etsy.get(f"/shops/{shop['shop_id']}/receipts", params={"limit": "ten"})
+    assert not_a_number.json() == {"error": "Expected parameter 'limit' to be of type integer, got 'ten'"}
+    assert etsy.get("/shops/abc/receipts").json() == {
+        "error": "Expected parameter 'shop_id' to be of type integer, got 'abc'"}
+    assert etsy.get("/shipping-carriers").json() == {"error": "Missing required parameter: origin_country_iso"}
     for answer in (reply, missing, wrong):
         assert "ValidationError" not in answer.text and "schema" not in answer.text.lower()
     sandbox.admin.clear_violations()
