@@ -44,11 +44,14 @@ def ensure_venv() -> None:
         if sh(sys.executable, "-m", "venv", VENV) != 0:
             sys.exit("could not create .venv (on Debian/Ubuntu: apt-get install python3-venv)")
     pinned = CONSTRAINTS.read_bytes() if CONSTRAINTS.exists() else b""
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + pinned).hexdigest()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()
+                            + (ROOT / "sandbox" / "pyproject.toml").read_bytes() + pinned).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
     constraints = ["-c", CONSTRAINTS] if CONSTRAINTS.exists() else []
-    if sh(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *constraints,
+    # Two distributions: etsyflow (the product) and etsy-sandbox (./sandbox, the local Etsy
+    # stand-in that the demo and the tests run; a production install leaves it out).
+    if sh(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *constraints, "-e", "./sandbox",
           "-e", ".[test]") != 0:
         sys.exit("pip install failed")
     STAMP.write_text(wanted)
@@ -62,7 +65,8 @@ def pin_constraints() -> int:
         venv = Path(tmp) / "venv"
         py = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
         if sh(sys.executable, "-m", "venv", venv) != 0 or sh(
-                py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", ".[test]") != 0:
+                py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", "./sandbox",
+                "-e", ".[test]") != 0:
             return 1
         frozen = subprocess.run([str(py), "-m", "pip", "freeze", "--exclude-editable"], cwd=ROOT,
                                 capture_output=True, text=True, check=True).stdout

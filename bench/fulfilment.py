@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     from etsyflow.messages import CloudEvent, publish
     from etsyflow.messages.tail import EventTail
     from etsyflow.runtime import Runtime
-    from etsyflow.sandbox.testing import run_sandbox
+    from etsy_sandbox.testing import run_sandbox
     from etsyflow.shops import import_tokens
 
     received: dict[str, float] = {}

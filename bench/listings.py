@@ -69,7 +69,7 @@ class ImageServer:
     """``/<n>.png``: a small PNG of its own colour per n."""
 
     def __init__(self):
-        from etsyflow.sandbox.images import tiny_png
+        from etsy_sandbox.images import tiny_png
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -102,7 +102,7 @@ def product(shop_id: int, n: int, images: str, image_count: int, variation_count
     return {
         "shop_id": shop_id, "product_id": f"bench-{n}", "title": f"Bench dress {n}",
         "description": "A dress for the benchmark.", "price": "20.00", "currency": "USD", "quantity": 1,
-        "taxonomy_id": 1002, "who_made": "i_did", "when_made": "2020_2026", "delivery_template_id": "bench",
+        "taxonomy_id": 374, "who_made": "i_did", "when_made": "2020_2026", "delivery_template_id": "bench",
         "images": [{"url": f"{images}/{n * 10 + i}.png", "alt_text": f"view {i + 1}"} for i in range(image_count)],
         "tags": ["bench"], "materials": ["linen"], "variations": variations, "state": "active",
     }
@@ -123,7 +123,7 @@ def main(argv=None) -> int:
     from etsyflow.messages import CloudEvent, publish
     from etsyflow.messages.tail import EventTail
     from etsyflow.runtime import Runtime
-    from etsyflow.sandbox.testing import run_sandbox
+    from etsy_sandbox.testing import run_sandbox
     from etsyflow.shops import import_tokens
 
     answers: dict[str, dict] = {}

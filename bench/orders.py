@@ -81,8 +81,8 @@ def main() -> int:
     from etsyflow.messages.tail import EventTail
     from etsyflow.orders.config import OrdersConfig
     from etsyflow.runtime import Runtime
-    from etsyflow.sandbox.config import DEFAULT_WEBHOOK_SECRET
-    from etsyflow.sandbox.testing import run_sandbox
+    from etsy_sandbox.config import DEFAULT_WEBHOOK_SECRET
+    from etsy_sandbox.testing import run_sandbox
     from etsyflow.scheduler import Scheduler
     from etsyflow.shops.oauth import import_tokens
     from etsyflow.webhooks import PATH, create_app, serve

@@ -109,7 +109,7 @@ def main(argv=None) -> int:
 
     from etsyflow.config import Settings
     from etsyflow.config.logging import configure_logging
-    from etsyflow.sandbox.testing import run_sandbox
+    from etsy_sandbox.testing import run_sandbox
     from etsyflow.shops import ShopStore, import_tokens
     from etsyflow.state.connection import make_client
 

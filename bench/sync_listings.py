@@ -81,7 +81,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from etsyflow.catalogue import linking
-    from etsyflow.sandbox.testing import run_sandbox
+    from etsy_sandbox.testing import run_sandbox
     from etsyflow.schemas.linking import product_skus
     from etsyflow.shops import import_tokens, shop_client
     from etsyflow.state import get_redis

@@ -1,7 +1,7 @@
 """``etsyflow demo``: the whole flow, end to end, in one process on embedded parts.
 
-Nothing needs to be installed or configured: the Etsy sandbox runs in a
-thread, state and broker are an in-memory Redis (fakeredis), the bus is
+Nothing needs to be configured: the Etsy sandbox (the separate ``etsy-sandbox``
+package, which ``python3 dev.py demo`` installs) runs as a child process, state and broker are an in-memory Redis (fakeredis), the bus is
 kombu's memory transport. The demo connects a shop through the real OAuth 2.0
 PKCE flow, then plays an upstream system: a delivery template, a listing with
 variations and images, the same listing again (no Etsy writes), a stock
@@ -23,6 +23,7 @@ import requests
 from .config import Settings, reset_settings
 from .messages import CloudEvent, publish, reset_publisher
 from .messages.tail import EventTail
+from .sandbox_process import running_sandbox
 from .state import reset_redis
 
 # Every wait in the demo is bounded by this many seconds.
@@ -33,10 +34,8 @@ class _ImageServer:
     """Serves three small PNG images as an upstream media server would."""
 
     def __init__(self):
-        from .sandbox.images import tiny_png
-
         colours = {"red": (200, 30, 30), "green": (30, 160, 60), "blue": (30, 60, 200)}
-        images = {f"/{name}.png": tiny_png(64, 64, rgb) for name, rgb in colours.items()}
+        images = {f"/{name}.png": _png(64, 64, rgb) for name, rgb in colours.items()}
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server API)
@@ -59,6 +58,19 @@ class _ImageServer:
         self.server.server_close()
 
 
+def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A plain-colour PNG (written by hand: a demo should not need an imaging library)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    row = b"\x00" + bytes(rgb) * width
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(row * height)) + chunk(b"IEND", b""))
+
+
 def _print_event(echo, started: float):
     from .messages.tail import format_line
 
@@ -71,12 +83,11 @@ def _print_event(echo, started: float):
 def run(echo=print) -> dict:
     """Run the demo; returns a summary (event counts, Etsy calls). Raises on a step that never completes."""
     from .runtime import Runtime
-    from .sandbox.testing import run_sandbox
     from .shops.oauth import complete, connect
 
     started = time.monotonic()
     with ExitStack() as stack:
-        sandbox = stack.enter_context(run_sandbox(rate_per_second=20))
+        sandbox = stack.enter_context(running_sandbox("--rate-per-second", "20"))
         images = _ImageServer()
         stack.callback(images.close)
         env = {**sandbox.env(), "SECRET_KEY": secrets.token_urlsafe(32),
@@ -88,9 +99,10 @@ def run(echo=print) -> dict:
         reset_publisher()
 
         echo(f"Etsy sandbox on {sandbox.url}; state, broker and bus in memory.\n")
-        seller = sandbox.admin.create_shop(shop_name="DemoCeramics", country_iso="GB", currency_code="GBP")
+        seller = sandbox.admin("POST", "/shops", {"shop_name": "DemoCeramics", "country_iso": "GB",
+                                                  "currency_code": "GBP"})
         shop_id = int(seller["shop_id"])
-        sandbox.admin.oauth(shop_id=shop_id, decision="approve")
+        sandbox.admin("PUT", "/oauth", {"shop_id": shop_id, "decision": "approve"})
 
         echo(f"1. Connect shop {shop_id} with OAuth 2.0 + PKCE")
         link = connect(shop_id)
@@ -130,7 +142,7 @@ def run(echo=print) -> dict:
         listing = {
             "shop_id": shop_id, "product_id": "MUG-001", "sku": "MUG-001", "title": "Hand-thrown stoneware mug",
             "description": "A 350 ml mug, thrown and glazed by hand.", "price": "24.00", "rrp": "29.00",
-            "currency": "GBP", "quantity": 12, "taxonomy_id": 1201, "who_made": "i_did",
+            "currency": "GBP", "quantity": 12, "taxonomy_id": 891, "who_made": "i_did",
             "when_made": "made_to_order", "delivery_template_id": "uk-standard",
             "images": [{"url": f"{images.url}/{c}.png", "alt_text": f"The mug in {c}"} for c in ("red", "green")],
             "tags": ["mug", "stoneware", "handmade"], "materials": ["stoneware"],
@@ -144,19 +156,19 @@ def run(echo=print) -> dict:
         }
         published = answer_to(send("ListingReady", listing), "ListingPublished", "ListingRejected")
         listing_id = published["data"].get("listing_id")
-        writes_before = sandbox.admin.counters().get("writes", 0)
+        writes_before = sandbox.admin("GET", "/counters").get("writes", 0)
         answer_to(send("ListingReady", listing), "ListingPublished", "ListingRejected")
-        writes_after = sandbox.admin.counters().get("writes", 0)
+        writes_after = sandbox.admin("GET", "/counters").get("writes", 0)
         answer_to(send("StockChanged", {"shop_id": shop_id, "sku": "MUG-001-L-RED", "quantity": 7}),
                   "StockUpdated", "StockRejected")
         echo(f"   the identical listing again cost {writes_after - writes_before} Etsy write calls\n")
 
         echo("3. A buyer orders on Etsy; a poll tick downloads it")
-        receipt = sandbox.admin.create_receipt(
-            shop_id, items=[{"listing_id": listing_id, "quantity": 1}] if listing_id else None,
+        receipt = sandbox.admin("POST", f"/shops/{shop_id}/receipts", dict(
+            items=[{"listing_id": listing_id, "quantity": 1}] if listing_id else None,
             buyer_email="buyer@example.com", buyer_name="Ada Buyer", gift_message="Happy birthday!",
             address={"name": "Ada Buyer", "first_line": "1 High Street", "second_line": None, "city": "London",
-                     "state": None, "zip": "N1 9GU", "country_iso": "GB"}, country_iso="GB")
+                     "state": None, "zip": "N1 9GU", "country_iso": "GB"}, country_iso="GB"))
         receipt_id = int(receipt["receipt_id"])
         answer_to(send("OrdersPollTick", {"shop_id": shop_id}, source="scheduler"), "OrderDownloaded",
                   "EventRejected")
@@ -175,7 +187,7 @@ def run(echo=print) -> dict:
         # Its typed rejection follows the EventRejected: wait for it too before counting.
         _wait(lambda: tail.of_type("ListingRejected"), "ListingRejected")
 
-        counters = sandbox.admin.counters()
+        counters = sandbox.admin("GET", "/counters")
         counts: dict[str, int] = {}
         for event in tail.events:
             counts[str(event.get("type"))] = counts.get(str(event.get("type")), 0) + 1

@@ -137,7 +137,7 @@ def tail():
 @pytest.fixture
 def sandbox():
     """The local Etsy sandbox over real HTTP (strict OpenAPI checking on)."""
-    from etsyflow.sandbox.testing import run_sandbox
+    from etsy_sandbox.testing import run_sandbox
 
     with run_sandbox(rate_per_second=100) as handle:
         yield handle

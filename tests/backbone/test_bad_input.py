@@ -87,7 +87,7 @@ invalid_bodies = st.one_of(
 
 @pytest.fixture(scope="module")
 def pipeline():
-    from etsyflow.sandbox.testing import run_sandbox
+    from etsy_sandbox.testing import run_sandbox
     from tests.conftest import _reset_memory_bus, apply_env, connect_shop
 
     _reset_memory_bus()

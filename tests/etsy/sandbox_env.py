@@ -88,7 +88,7 @@ def etsy_redis_url():
 
 @pytest.fixture
 def sandbox():
-    from etsyflow.sandbox.testing import run_sandbox
+    from etsy_sandbox.testing import run_sandbox
 
     with run_sandbox() as handle:
         yield handle

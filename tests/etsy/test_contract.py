@@ -1,8 +1,9 @@
 """Contract: every operation the client uses, sent for real to the sandbox, checked
 against Etsy's own OpenAPI document with openapi-core — requests AND responses.
 
-The document is read from ``ETSY_OPENAPI_PATH`` (never copied into
-the project). Three things openapi-core reads differently from the OpenAPI 3.0
+The document is the project's facts-only copy of Etsy's published one
+(``sandbox/etsy_sandbox/data/etsy-openapi-facts.json``, written by
+``scripts/etsy_facts.py``). Three things openapi-core reads differently from the OpenAPI 3.0
 text are adjusted in the in-memory copy only, each without changing what is
 valid:
 
@@ -23,20 +24,16 @@ from __future__ import annotations
 import copy
 import inspect
 import json
-import os
 import re
-from pathlib import Path
 
 import pytest
 
+from etsy_sandbox.spec import FACTS_PATH as DOCUMENT
 from etsyflow.etsy import EtsyClient
 from etsyflow.shops import import_tokens, shop_client
-from tests.conftest import require_service
 
 # openapi-core (the sandbox's checker and ours) warns that it cannot check the oauth2 scheme.
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore:Unsupported scheme type")]
-
-DOCUMENT = Path(os.environ.get("ETSY_OPENAPI_PATH") or "openapi.json")
 
 
 def _drop_null_defaults(node):
@@ -52,7 +49,7 @@ def _drop_null_defaults(node):
 
 @pytest.fixture(scope="module")
 def document() -> dict:
-    require_service(DOCUMENT.is_file(), "Etsy's openapi.json (ETSY_OPENAPI_PATH)")
+    assert DOCUMENT.is_file(), f"the project's copy of Etsy's OpenAPI document is missing at {DOCUMENT}"
     return json.loads(DOCUMENT.read_text(encoding="utf-8"))
 
 

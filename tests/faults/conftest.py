@@ -184,7 +184,7 @@ def fault_env(configure, private_redis, tmp_path):
     """Settings for this process and the worker processes; yields (env, sandbox)."""
     import redis
 
-    from etsyflow.sandbox.testing import run_sandbox
+    from etsy_sandbox.testing import run_sandbox
 
     state_url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{REDIS_DB}"
     require_service(redis_reachable(state_url), f"Redis at {state_url}")

@@ -35,7 +35,7 @@ def product(shop_id: int, n: int, run: str) -> dict:
     return {
         "shop_id": shop_id, "product_id": f"{run}-P{n}", "sku": f"{run}-SKU{n}"[:32],
         "title": f"Fault test dress {run} {n}", "description": "A light linen dress.", "price": "49.00",
-        "currency": "USD", "quantity": 5, "taxonomy_id": 1002, "who_made": "i_did", "when_made": "2020_2026",
+        "currency": "USD", "quantity": 5, "taxonomy_id": 374, "who_made": "i_did", "when_made": "2020_2026",
         "delivery_template_id": TEMPLATE["template_id"], "tags": ["linen"], "materials": ["linen"],
         "state": "draft",
     }

@@ -65,7 +65,7 @@ def world():
     from etsyflow.messages import reset_publisher
     from etsyflow.messages.tail import EventTail
     from etsyflow.runtime import Runtime
-    from etsyflow.sandbox.testing import run_sandbox
+    from etsy_sandbox.testing import run_sandbox
     from etsyflow.state import reset_redis
 
     import redis

@@ -32,7 +32,7 @@ def product(cat, product_id="P-100", images=1, **more) -> dict:
     data = {
         "shop_id": cat.shop_id, "product_id": product_id, "sku": f"{product_id}-SKU", "title": "Linen summer dress",
         "description": "A light linen dress.", "price": "49.00", "rrp": "59.00", "currency": "USD", "quantity": 5,
-        "taxonomy_id": 1002, "who_made": "i_did", "when_made": "2020_2026", "delivery_template_id": "std-us",
+        "taxonomy_id": 374, "who_made": "i_did", "when_made": "2020_2026", "delivery_template_id": "std-us",
         "images": [{"url": cat.images.image(i + 1), "alt_text": f"view {i + 1}"} for i in range(images)],
         "tags": ["linen", "summer dress"], "materials": ["linen"], "state": "active",
     }

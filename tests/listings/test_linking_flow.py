@@ -23,11 +23,11 @@ def seed(cat, *listings) -> list[int]:
 
 
 def item(title, sku, state="active", price="30.00", quantity=4):
-    return {"title": title, "state": state, "price": price, "quantity": quantity, "sku": sku, "taxonomy_id": 1002}
+    return {"title": title, "state": state, "price": price, "quantity": quantity, "sku": sku, "taxonomy_id": 374}
 
 
 def sizes(prefix, state="active", quantities=(2, 5)):
-    return {"title": f"{prefix} tee", "state": state, "price": "20.00", "quantity": 1, "taxonomy_id": 1002,
+    return {"title": f"{prefix} tee", "state": state, "price": "20.00", "quantity": 1, "taxonomy_id": 374,
             "variations": [{"sku": f"{prefix}-{size}", "options": {"Size": size}, "price": price, "quantity": q}
                            for size, price, q in zip(("S", "M"), ("20.00", "22.00"), quantities)]}
 

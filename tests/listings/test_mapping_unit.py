@@ -6,11 +6,11 @@ import pytest
 
 from etsyflow.schemas import inventory as inv
 from etsyflow.catalogue.listings import target_state
-from etsyflow.sandbox import taxonomy as sandbox_taxonomy
+from etsy_sandbox import taxonomy as sandbox_taxonomy
 from etsyflow.schemas import listings as mapping
 from etsyflow.schemas import templates as tmapping
 
-DRESSES = 1002
+DRESSES = 374  # Clothing
 PROPS = sandbox_taxonomy.properties(DRESSES)
 
 
@@ -61,7 +61,7 @@ def test_a_value_the_category_does_not_offer_is_refused_with_the_choices():
     data = _data([_var("A", "Navy", "S", "20.00", 1), _var("B", "Red", "S", "20.00", 1)])
     with pytest.raises(mapping.Unmappable) as error:
         mapping.inventory_products(data, PROPS, readiness_state_id=5)
-    assert "'Navy'" in error.value.reason and "Black" in error.value.reason and "1002" in error.value.reason
+    assert "'Navy'" in error.value.reason and "Black" in error.value.reason and "374" in error.value.reason
 
 
 def test_parentheses_in_variation_values_are_refused():

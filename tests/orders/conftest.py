@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from etsyflow.sandbox.config import DEFAULT_WEBHOOK_SECRET
+from etsy_sandbox.config import DEFAULT_WEBHOOK_SECRET
 
 from ..conftest import TEST_SECRET_KEY  # noqa: F401  (re-exported for the subprocess tests)
 from tests.waiting import wait_for
@@ -38,7 +38,7 @@ class Shop:
 
 @pytest.fixture
 def sandbox():
-    from etsyflow.sandbox.testing import run_sandbox
+    from etsy_sandbox.testing import run_sandbox
 
     with run_sandbox() as handle:
         yield handle

@@ -1,24 +1,19 @@
 """An Etsy receipt becomes the contract's ``order``: every field a back office needs, in its form."""
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
+from etsy_sandbox.spec import load_facts
 from etsyflow.schemas.orders import (OrderSchema, ReceiptError, fingerprint, receipt_to_order, snapshot)
-
-from tests.conftest import require_service
 
 from .etsy_shapes import edited, money, receipt, transaction
 
-OPENAPI = Path(os.environ.get("ETSY_OPENAPI_PATH") or "openapi.json")
 
 
 def test_fixture_uses_only_etsy_field_names():
     """The hand-made receipt is Etsy's shape (guards the tests below against invented fields)."""
-    require_service(OPENAPI.is_file(), "Etsy's openapi.json (ETSY_OPENAPI_PATH)")
-    schemas = json.loads(OPENAPI.read_text())["components"]["schemas"]
+    schemas = load_facts()["components"]["schemas"]  # the project's copy of Etsy's document
     r = receipt()
     assert set(r) <= set(schemas["ShopReceipt"]["properties"])
     assert set(r["transactions"][0]) <= set(schemas["ShopReceiptTransaction"]["properties"])

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from etsyflow.sandbox.config import DEFAULT_WEBHOOK_SECRET
+from etsy_sandbox.config import DEFAULT_WEBHOOK_SECRET
 
 from .conftest import drain
 

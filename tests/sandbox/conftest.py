@@ -5,16 +5,13 @@ from __future__ import annotations
 import pytest
 import requests
 
-from etsyflow.sandbox.spec import find_openapi_path
-from etsyflow.sandbox.testing import run_sandbox
+from etsy_sandbox.testing import run_sandbox
 
 TIMEOUT = 10
 
 
 @pytest.fixture(scope="module")
 def sandbox_server():
-    if find_openapi_path() is None:
-        pytest.skip("Etsy's openapi.json not found (../shared/etsy/openapi.json or ETSY_OPENAPI_PATH)")
     with run_sandbox(rate_per_second=1000, rate_per_day=1_000_000, check_responses=True) as handle:
         yield handle
 
@@ -69,9 +66,9 @@ def etsy(sandbox, shop):
     return Etsy(sandbox, shop["access_token"])
 
 
-def setup_listing(etsy, shop, *, image=True, taxonomy_id=1002, **fields):
+def setup_listing(etsy, shop, *, image=True, taxonomy_id=374, **fields):
     """A shipping profile, a processing profile and a draft listing (with one image) in ``shop``."""
-    from etsyflow.sandbox.images import tiny_png
+    from etsy_sandbox.images import tiny_png
 
     sid = shop["shop_id"]
     profile = etsy.post(f"/shops/{sid}/shipping-profiles", data={

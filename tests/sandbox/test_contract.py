@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
 
-from etsyflow.sandbox.images import tiny_png
-from etsyflow.sandbox.routes import ROUTES
-from etsyflow.sandbox.spec import find_openapi_path, get_checker
+from etsy_sandbox.images import tiny_png
+from etsy_sandbox.routes import ROUTES
+from etsy_sandbox.spec import FACTS_PATH, get_checker
 
 from .conftest import setup_listing
 
@@ -98,7 +97,7 @@ def test_every_operation_answers_exactly_per_the_document(sandbox, shop, etsy, r
                        data={"accepts_returns": "false", "accepts_exchanges": "false"}).json()
     etsy.get(f"/shops/{sid}/policies/return/{policy['return_policy_id']}")
     etsy.get("/seller-taxonomy/nodes")
-    etsy.get("/seller-taxonomy/nodes/1002/properties")
+    etsy.get("/seller-taxonomy/nodes/374/properties")
     etsy.get(f"/listings/{lid}")
     etsy.get(f"/listings/{lid}", params={"includes": ["Images", "Shop", "User"]})
     etsy.get(f"/shops/{sid}/listings", params={"state": "draft", "includes": ["Images", "Inventory", "Shipping"]})
@@ -127,7 +126,7 @@ def test_every_operation_answers_exactly_per_the_document(sandbox, shop, etsy, r
     etsy.get(f"/shops/{sid}/receipts/{receipt['receipt_id']}")
     etsy.delete(f"/listings/{lid}")
 
-    checker = get_checker(find_openapi_path(), exact=True)
+    checker = get_checker(FACTS_PATH, exact=True)
     document = checker.document
     served = {operation for operation, *_ in ROUTES}
     covered, problems = set(), []
@@ -166,25 +165,63 @@ def _matches(template, path):
     return re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", template), path) is not None
 
 
-def test_strict_mode_rejects_and_records_violations(sandbox, shop, etsy):
+def test_strict_mode_rejects_with_etsy_style_texts_and_records_violations(sandbox, shop, etsy):
     reply = etsy.get(f"/shops/{shop['shop_id']}/receipts", params={"min_created": 5})
     assert reply.status_code == 400
-    assert reply.json()["error"].startswith("sandbox: request violates Etsy's OpenAPI: ")
+    assert reply.json() == {"error": "Parameter 'min_created' must be at least 946684800"}
     violation = sandbox.admin.violations()[-1]
     assert violation["kind"] == "request" and violation["operation_id"] == "getShopReceipts"
-    wrong_type = etsy.post(f"/shops/{shop['shop_id']}/policies/return",
-                           json={"accepts_returns": True, "accepts_exchanges": True, "return_deadline": 30})
-    assert wrong_type.status_code == 400 and "application/json" in wrong_type.json()["error"]
+    missing = etsy.post(f"/shops/{shop['shop_id']}/policies/return", json={"accepts_returns": True})
+    assert missing.status_code == 400 and missing.json() == {"error": "Missing required parameter: accepts_exchanges"}
+    wrong = etsy.get(f"/shops/{shop['shop_id']}/receipts", params={"sort_on": "price"})
+    assert wrong.json()["error"].startswith("Invalid value 'price' for parameter 'sort_on': expected one of created")
+    not_a_number = etsy.get(f"/shops/{shop['shop_id']}/receipts", params={"limit": "ten"})
+    assert not_a_number.json() == {"error": "Expected parameter 'limit' to be of type integer, got 'ten'"}
+    assert etsy.get("/shops/abc/receipts").json() == {
+        "error": "Expected parameter 'shop_id' to be of type integer, got 'abc'"}
+    assert etsy.get("/shipping-carriers").json() == {"error": "Missing required parameter: origin_country_iso"}
+    for answer in (reply, missing, wrong):
+        assert "ValidationError" not in answer.text and "schema" not in answer.text.lower()
     sandbox.admin.clear_violations()
     sandbox.admin.config(strict=False)
     assert etsy.get(f"/shops/{shop['shop_id']}/receipts", params={"min_created": 5}).status_code == 200
     assert sandbox.admin.violations() == []
 
 
-def test_unimplemented_operations_answer_501(sandbox, shop, etsy):
-    reply = etsy.get(f"/shops/{shop['shop_id']}/sections")
-    assert reply.status_code == 501 and "getShopSections" in reply.json()["error"]
-    assert etsy.get("/no/such/thing").status_code == 404
+def test_form_operations_take_json_bodies_and_arrays_comma_separated(sandbox, shop, etsy):
+    sid = shop["shop_id"]
+    policy = etsy.post(f"/shops/{sid}/policies/return",
+                       json={"accepts_returns": True, "accepts_exchanges": True, "return_deadline": 30})
+    assert policy.status_code == 200, policy.text
+    assert (policy.json()["accepts_returns"], policy.json()["return_deadline"]) == (True, 30)
+    made = setup_listing(etsy, shop)
+    lid = made["listing_id"]
+    changed = etsy.patch(f"/shops/{sid}/listings/{lid}", json={"title": "A JSON title", "tags": ["a", "b"]})
+    assert changed.status_code == 200, changed.text
+    listing = etsy.get(f"/listings/{lid}").json()
+    assert (listing["title"], listing["tags"]) == ("A JSON title", ["a", "b"])
+    both = etsy.get(f"/listings/{lid}", params={"includes": "Images,Shop"})
+    assert both.status_code == 200, both.text
+    assert "images" in both.json() and "shop" in both.json()
+    wrong = etsy.get(f"/listings/{lid}", params={"includes": "Images,Inventory"})
+    assert wrong.json()["error"].startswith("Invalid value 'Inventory' for parameter 'includes'")
+    assert [v["operation_id"] for v in sandbox.admin.violations()] == ["getListing"]
+
+
+def test_handlers_read_json_bodies_with_strict_mode_off_too(sandbox, shop, etsy):
+    sandbox.admin.config(strict=False)
+    lid = setup_listing(etsy, shop)["listing_id"]
+    changed = etsy.patch(f"/shops/{shop['shop_id']}/listings/{lid}", json={"title": "Set by JSON", "tags": ["json"]})
+    assert changed.status_code == 200, changed.text
+    listing = etsy.get(f"/listings/{lid}").json()
+    assert (listing["title"], listing["tags"]) == ("Set by JSON", ["json"])
+    listed = etsy.get("/listings/batch", params={"listing_ids": f"{lid}"})  # not routed as getListing
+    assert listed.status_code == 200 and listed.json()["count"] == 1
+
+
+def test_unknown_paths_answer_404(sandbox, etsy):
+    reply = etsy.get("/no/such/thing")
+    assert reply.status_code == 404 and reply.json()["error"].startswith("Resource not found")
 
 
 def test_admin_index_lists_every_endpoint(sandbox):
@@ -195,13 +232,25 @@ def test_admin_index_lists_every_endpoint(sandbox):
     assert sandbox.admin.health()["strict"] is True
 
 
-def test_without_the_document_strict_mode_is_off_with_a_reason(tmp_path):
-    from etsyflow.sandbox.testing import run_sandbox
+def test_without_the_document_the_sandbox_refuses_to_start(tmp_path):
+    from etsy_sandbox.spec import DocumentError
+    from etsy_sandbox.testing import run_sandbox
 
-    with run_sandbox(openapi_path=str(tmp_path / "missing.json")) as bare:
-        health = bare.admin.health()
-        assert health["strict"] is False and "openapi.json not found" in health["strict_note"]
-        shop = bare.admin.create_shop()
-        reply = requests.get(bare.url + "/v3/application/users/me", timeout=10,
-                             headers={"x-api-key": bare.api_key, "Authorization": f"Bearer {shop['access_token']}"})
-        assert reply.status_code == 200
+    with pytest.raises(DocumentError, match="missing.json"):
+        with run_sandbox(openapi_path=str(tmp_path / "missing.json")):
+            pass  # pragma: no cover
+    with pytest.raises(DocumentError, match="missing.json"):
+        with run_sandbox(openapi_path=str(tmp_path / "missing.json"), strict=False):
+            pass  # pragma: no cover
+
+
+def test_the_cli_refuses_to_start_without_the_document_and_says_why(tmp_path):
+    import subprocess
+    import sys
+
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    done = subprocess.run([sys.executable, "-m", "etsy_sandbox", "--port", "0", "--openapi", str(broken)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "cannot load Etsy's OpenAPI document" in done.stderr and "does not start" in done.stderr

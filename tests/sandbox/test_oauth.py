@@ -148,11 +148,15 @@ def test_token_exchange_of_a_legacy_token(sandbox, shop):
     assert again.json() == {"error": "invalid_grant", "error_description": "legacy_token is invalid (no such token)"}
 
 
-def test_token_endpoint_wants_a_form_and_a_known_client(sandbox, shop):
+def test_token_endpoint_takes_a_form_or_json_from_a_known_client(sandbox, shop):
     as_json = requests.post(sandbox.url + "/v3/public/oauth/token", timeout=TIMEOUT,
                             json={"grant_type": "refresh_token", "client_id": sandbox.keystring,
                                   "refresh_token": shop["refresh_token"]})
-    assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
+    assert as_json.status_code == 200, as_json.text
+    assert as_json.json()["refresh_token"] != shop["refresh_token"]  # rotated, as with a form
+    as_text = requests.post(sandbox.url + "/v3/public/oauth/token", timeout=TIMEOUT, data="grant_type=x",
+                            headers={"Content-Type": "text/plain"})
+    assert as_text.status_code == 400 and as_text.json()["error"] == "invalid_request"
     stranger = token(sandbox, grant_type="refresh_token", client_id="stranger", refresh_token=shop["refresh_token"])
     assert stranger.status_code == 401 and stranger.json()["error"] == "invalid_client"
     odd = token(sandbox, grant_type="password", client_id=sandbox.keystring)

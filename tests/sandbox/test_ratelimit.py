@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from etsyflow.sandbox.ratelimit import RateLimiter
+from etsy_sandbox.ratelimit import RateLimiter
 
 from .conftest import Etsy
 

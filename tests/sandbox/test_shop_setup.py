@@ -87,15 +87,24 @@ def test_return_policies(sandbox, shop, etsy):
 
 def test_taxonomy(sandbox, etsy):
     nodes = etsy.get("/seller-taxonomy/nodes").json()
-    assert nodes["count"] == len(nodes["results"]) >= 3
-    clothing = next(n for n in nodes["results"] if n["name"] == "Clothing")
-    assert clothing["children"][0]["full_path_taxonomy_ids"][0] == clothing["id"]
-    props = etsy.get("/seller-taxonomy/nodes/1002/properties").json()["results"]
+    # Etsy's own ids and names: the 15 top-level categories, and children as in Etsy's document.
+    assert nodes["count"] == len(nodes["results"]) == 15
+    assert {(n["id"], n["name"]) for n in nodes["results"]} >= {(374, "Clothing"), (1179, "Jewelry"),
+                                                                (891, "Home & Living"), (1429, "Shoes")}
+    shoes = next(n for n in nodes["results"] if n["id"] == 1429)
+    girls = shoes["children"][0]
+    assert (girls["id"], girls["name"], girls["level"], girls["full_path_taxonomy_ids"]) == \
+        (1440, "Girls' Shoes", 1, [1429, 1440])
+    sizes = next(p for p in etsy.get("/seller-taxonomy/nodes/1440/properties").json()["results"]
+                 if p["property_id"] == 100)
+    eu = next(s for s in sizes["scales"] if s["display_name"] == "EU")
+    assert {"value_id": 1394, "name": "38", "scale_id": eu["scale_id"], "equal_to": []} in sizes["possible_values"]
+    props = etsy.get("/seller-taxonomy/nodes/374/properties").json()["results"]
     color = next(p for p in props if p["property_id"] == 200)
     assert color["supports_variations"] and {"value_id": 1, "name": "Black", "scale_id": None,
                                              "equal_to": []} in color["possible_values"]
     size = next(p for p in props if p["property_id"] == 100)
     assert [s["display_name"] for s in size["scales"]] == ["Letter", "US women's"]
-    jewelry = etsy.get("/seller-taxonomy/nodes/1101/properties").json()["results"]
+    jewelry = etsy.get("/seller-taxonomy/nodes/1179/properties").json()["results"]
     assert 200 not in [p["property_id"] for p in jewelry]
     assert etsy.get("/seller-taxonomy/nodes/99999/properties").status_code == 404

@@ -24,12 +24,11 @@ _CARRIERS: set[str] | None = None
 
 
 def carriers() -> set[str]:
-    """Supported carrier names: the built-in list plus Etsy's list in
-    ``etsyflow/fulfilment/carriers.json`` when that file exists."""
+    """Supported carrier names: the built-in list plus Etsy's list in ``data/carriers.json``."""
     global _CARRIERS
     if _CARRIERS is None:
         names = set(BUILTIN_CARRIERS)
-        path = Path(__file__).resolve().parent.parent / "fulfilment" / "carriers.json"
+        path = Path(__file__).resolve().parent / "data" / "carriers.json"
         try:
             names |= {n.lower() for n in json.loads(path.read_text()).get("etsy_carriers", [])}
         except (OSError, ValueError, AttributeError):

@@ -1,9 +1,13 @@
-"""A small, realistic seller taxonomy: a few nodes, their properties and values.
+"""A small part of Etsy's seller taxonomy: real nodes, their properties and values.
 
-Shapes follow ``SellerTaxonomyNode`` and ``TaxonomyNodeProperty``. Colour value
-ids are Etsy's own (Black 1 … Yellow 11); the rest are stable sandbox ids.
-Property ids 513 and 514 are Etsy's custom variation properties, accepted in
-any inventory whatever the taxonomy.
+Shapes follow ``SellerTaxonomyNode`` and ``TaxonomyNodeProperty``. Etsy's own:
+the ids and names of every node shipped (the 15 top-level categories, e.g.
+Clothing 374, Jewelry 1179, Home & Living 891, Shoes 1429 with Girls' Shoes
+1440 as in Etsy's document, Bathroom Decor 902 and Furniture 967 under Home &
+Living); property ids 100 (Size), 200 (Primary color), 513 and 514 (Etsy's
+custom variation properties, accepted in any inventory whatever the taxonomy);
+colour value ids (Black 1 … Yellow 11); the EU shoe size value 1394 = "38"
+(Etsy's document). Other property, scale and value ids are stable sandbox ids.
 """
 
 from __future__ import annotations
@@ -19,14 +23,17 @@ _COLORS = [
     (8, "Purple"), (1220, "Rainbow"), (9, "Red"), (1217, "Rose gold"), (1215, "Silver"),
     (10, "White"), (11, "Yellow"),
 ]
-# Size: two scales with their own values, as Etsy has ("Letter", "US women's").
+# Size: scales with their own values, as Etsy has ("Letter", "US women's", "EU" for shoes).
 _SIZE_SCALES = [
     {"scale_id": 301, "display_name": "Letter", "description": "International letter sizes"},
     {"scale_id": 302, "display_name": "US women's", "description": "US women's numeric sizes"},
 ]
+_SHOE_SCALE = {"scale_id": 303, "display_name": "EU", "description": "EU shoe sizes"}
 _SIZE_VALUES = [(1795 + i, name, 301) for i, name in enumerate(["XXS", "XS", "S", "M", "L", "XL", "XXL"])] + [
     (1850 + i, str(n), 302) for i, n in enumerate([0, 2, 4, 6, 8, 10, 12, 14, 16])
 ]
+# 1394 is "38" in Etsy's document; its neighbours are sandbox ids in the same order.
+_SHOE_VALUES = [(1390 + i, str(n), 303) for i, n in enumerate(range(34, 44))]
 
 
 def _values(pairs, scale_id=None):
@@ -54,9 +61,11 @@ def _color():
     return _property(COLOR, "Primary color", values=_values(_COLORS), variations=True)
 
 
-def _size():
-    values = [{"value_id": vid, "name": name, "scale_id": scale, "equal_to": []} for vid, name, scale in _SIZE_VALUES]
-    return _property(SIZE, "Size", values=values, scales=_SIZE_SCALES, variations=True)
+def _size(shoes=False):
+    pairs = _SIZE_VALUES + (_SHOE_VALUES if shoes else [])
+    values = [{"value_id": vid, "name": name, "scale_id": scale, "equal_to": []} for vid, name, scale in pairs]
+    scales = _SIZE_SCALES + ([_SHOE_SCALE] if shoes else [])
+    return _property(SIZE, "Size", values=values, scales=scales, variations=True)
 
 
 def _material(names, start):
@@ -80,20 +89,29 @@ _HOME_PROPS = lambda: [  # noqa: E731
     _property(WIDTH, "Width", variations=True, attributes=False),
 ]
 
-# id, name, parent id, properties factory (leaves only)
+_SHOE_PROPS = lambda: [_color(), _size(shoes=True), *_CLOTHING_PROPS()[2:]]  # noqa: E731 (material, occasion)
+_COLOR_ONLY = lambda: [_color()]  # noqa: E731
+
+# id, name, parent id, properties factory: Etsy's ids and names (see the module's text).
 _NODES = [
-    (1000, "Clothing", None, None),
-    (1001, "Women's Clothing", 1000, None),
-    (1002, "Dresses", 1001, _CLOTHING_PROPS),
-    (1003, "Tops & Tees", 1001, _CLOTHING_PROPS),
-    (1004, "Men's Clothing", 1000, None),
-    (1005, "Shirts", 1004, _CLOTHING_PROPS),
-    (1100, "Jewelry", None, None),
-    (1101, "Necklaces", 1100, _JEWELRY_PROPS),
-    (1102, "Earrings", 1100, _JEWELRY_PROPS),
-    (1200, "Home & Living", None, None),
-    (1201, "Candles", 1200, _HOME_PROPS),
-    (1202, "Wall Decor", 1200, _HOME_PROPS),
+    (1, "Accessories", None, _COLOR_ONLY),
+    (66, "Art & Collectibles", None, _COLOR_ONLY),
+    (132, "Bags & Purses", None, _COLOR_ONLY),
+    (199, "Bath & Beauty", None, _COLOR_ONLY),
+    (323, "Books, Movies & Music", None, _COLOR_ONLY),
+    (374, "Clothing", None, _CLOTHING_PROPS),
+    (562, "Craft Supplies & Tools", None, _COLOR_ONLY),
+    (825, "Electronics & Accessories", None, _COLOR_ONLY),
+    (891, "Home & Living", None, _HOME_PROPS),
+    (902, "Bathroom Decor", 891, _HOME_PROPS),
+    (967, "Furniture", 891, _HOME_PROPS),
+    (1179, "Jewelry", None, _JEWELRY_PROPS),
+    (1250, "Paper & Party Supplies", None, _COLOR_ONLY),
+    (1351, "Pet Supplies", None, _COLOR_ONLY),
+    (1429, "Shoes", None, _SHOE_PROPS),
+    (1440, "Girls' Shoes", 1429, _SHOE_PROPS),
+    (1552, "Toys & Games", None, _COLOR_ONLY),
+    (1633, "Weddings", None, _COLOR_ONLY),
 ]
 
 _BY_ID = {nid: (nid, name, parent, props) for nid, name, parent, props in _NODES}
@@ -131,7 +149,7 @@ def exists(taxonomy_id: int) -> bool:
 
 
 def properties(taxonomy_id: int) -> list[dict] | None:
-    """``TaxonomyNodeProperty`` list of a node (inner nodes have none), None when unknown."""
+    """``TaxonomyNodeProperty`` list of a node, None when unknown."""
     if taxonomy_id not in _BY_ID:
         return None
     return _PROPERTIES[taxonomy_id]

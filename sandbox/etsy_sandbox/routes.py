@@ -1,9 +1,10 @@
-"""The Etsy operations the sandbox serves: operationId, method, path, OAuth scope
-(None: the api key alone), copied from Etsy's OpenAPI document."""
+"""The Etsy operations the sandbox keeps state for: operationId, method, path, OAuth
+scope (None: the api key alone), copied from Etsy's OpenAPI document. The app
+routes every other operation of the document too (``ops_more`` or ``generic``)."""
 
 from __future__ import annotations
 
-from . import ops_listings, ops_receipts, ops_shop
+from . import ops_listings, ops_more, ops_receipts, ops_shop
 
 ROUTES = [
     ("getMe", "GET", "/v3/application/users/me", "shops_r"),
@@ -52,7 +53,7 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def handler_for(operation_id: str):
-    for module in (ops_shop, ops_listings, ops_receipts):
+    for module in (ops_shop, ops_listings, ops_receipts, ops_more):
         handler = getattr(module, operation_id, None)
         if handler is not None:
             return handler

@@ -2,7 +2,8 @@
 rate limits and faults, with an admin interface under ``/_sandbox/``.
 
 ``create_app(**config)`` gives the WSGI app; ``testing.run_sandbox`` runs one in
-a background thread; ``etsyflow sandbox`` serves one from the command line.
+a background thread; ``etsy-sandbox`` (or ``python -m etsy_sandbox``) serves one
+from the command line. The package stands alone: it imports nothing of etsyflow.
 """
 
 from .app import Sandbox, create_app

@@ -21,7 +21,7 @@ _ID_BASES = {
     "destination": 280000001, "readiness": 1400001, "return_policy": 1050001,
     "listing": 1500000001, "image": 5100000001, "product": 9000000001, "offering": 9500000001,
     "receipt": 3100000001, "transaction": 4100000001, "shipment": 6100000001, "value": 7700001,
-    "fault": 1, "call": 1, "webhook": 1,
+    "fault": 1, "call": 1, "webhook": 1, "section": 41000001, "question": 8100000001, "upgrade": 8800001,
 }
 
 
@@ -52,6 +52,9 @@ class State:
             self.destinations: dict[int, dict] = {}
             self.readiness: dict[int, dict] = {}
             self.return_policies: dict[int, dict] = {}
+            self.sections: dict[int, dict] = {}
+            self.translations: dict[tuple, dict] = {}
+            self.personalization: dict[int, list] = {}
             self.listings: dict[int, dict] = {}
             self.images: dict[int, dict] = {}
             self.receipts: dict[int, dict] = {}

@@ -14,12 +14,13 @@ def shop(s: dict, state) -> dict:
     return {
         "shop_id": s["shop_id"], "user_id": s["user_id"], "shop_name": s["shop_name"],
         "create_date": s["created"], "created_timestamp": s["created"],
-        "title": s.get("title"), "announcement": None, "currency_code": s["currency_code"],
-        "is_vacation": False, "vacation_message": None, "sale_message": None, "digital_sale_message": None,
+        "title": s.get("title"), "announcement": s.get("announcement"), "currency_code": s["currency_code"],
+        "is_vacation": False, "vacation_message": None, "sale_message": s.get("sale_message"),
+        "digital_sale_message": s.get("digital_sale_message"),
         "update_date": s["updated"], "updated_timestamp": s["updated"],
         "listing_active_count": active, "digital_listing_count": 0, "login_name": s["login_name"],
         "accepts_custom_requests": False, "policy_welcome": None, "policy_payment": None,
-        "policy_shipping": None, "policy_refunds": None, "policy_additional": None,
+        "policy_shipping": None, "policy_refunds": None, "policy_additional": s.get("policy_additional"),
         "policy_seller_info": None, "policy_update_date": s["created"],
         "policy_has_private_receipt_info": False, "has_unstructured_policies": False,
         "policy_privacy": None, "vacation_autoreply": None,
@@ -60,10 +61,21 @@ def shipping_profile(p: dict, state) -> dict:
     return {
         "shipping_profile_id": p["shipping_profile_id"], "title": p["title"], "user_id": p["user_id"],
         "origin_country_iso": p["origin_country_iso"], "is_deleted": p.get("is_deleted", False),
-        "shipping_profile_destinations": dests, "shipping_profile_upgrades": [],
+        "shipping_profile_destinations": dests,
+        "shipping_profile_upgrades": [upgrade(u, state) for u in p.get("upgrades", [])],
         "origin_postal_code": p["origin_postal_code"], "profile_type": "manual",
         "domestic_handling_fee": 0.0, "international_handling_fee": 0.0,
     }
+
+
+def upgrade(u: dict, state) -> dict:
+    """``ShopShippingProfileUpgrade``: ``type`` 0 domestic, 1 international."""
+    currency = state.shops[state.shipping_profiles[u["shipping_profile_id"]]["shop_id"]]["currency_code"]
+    return {"shipping_profile_id": u["shipping_profile_id"], "upgrade_id": u["upgrade_id"],
+            "upgrade_name": u["upgrade_name"], "type": u["type"], "rank": u["rank"], "language": "en-US",
+            "price": money(u["price"], currency), "secondary_price": money(u["secondary_price"], currency),
+            "shipping_carrier_id": u["shipping_carrier_id"], "mail_class": u["mail_class"],
+            "min_delivery_days": u["min_delivery_days"], "max_delivery_days": u["max_delivery_days"]}
 
 
 def processing_profile(r: dict) -> dict:

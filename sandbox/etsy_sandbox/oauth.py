@@ -122,9 +122,11 @@ def _with_query(url: str, params: dict) -> str:
 # -- token endpoint -------------------------------------------------------------
 
 def token_endpoint(state, form, content_type: str) -> dict:
-    """``POST /v3/public/oauth/token`` (form-encoded). Returns the token JSON or raises."""
-    if not (content_type or "").startswith("application/x-www-form-urlencoded"):
-        raise oauth_error(400, "invalid_request", "the token request must be application/x-www-form-urlencoded")
+    """``POST /v3/public/oauth/token``, form-encoded or JSON (Etsy takes both; clients
+    refresh with either). ``form`` is a mapping with ``get``. Returns the token JSON or raises."""
+    if not (content_type or "").startswith(("application/x-www-form-urlencoded", "application/json")):
+        raise oauth_error(400, "invalid_request",
+                          "the token request must be application/x-www-form-urlencoded or application/json")
     grant_type = form.get("grant_type")
     client_id = form.get("client_id")
     with state.lock:

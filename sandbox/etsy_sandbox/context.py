@@ -40,7 +40,10 @@ class Ctx:
         return Params(self.request.args)
 
     def form(self) -> Params:
-        """Form-encoded or multipart fields (files are read separately)."""
+        """The body's fields, whether form-encoded, multipart (files are read separately) or a
+        JSON object: Etsy takes JSON wherever its document describes a form body."""
+        if (self.request.mimetype or "").endswith("json"):
+            return Params.from_json(self.json())
         return Params(self.request.form)
 
     def json(self) -> dict:

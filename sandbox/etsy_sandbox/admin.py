@@ -119,12 +119,12 @@ class Admin:
 
     def health(self, request, body):
         sandbox = self.sandbox
-        return {"ok": True, "strict": sandbox.strict_active, "strict_note": sandbox.strict_note,
-                "check_responses": bool(sandbox.config.check_responses and sandbox.checker),
+        return {"ok": True, "strict": sandbox.strict_active, "check_responses": bool(sandbox.config.check_responses),
                 "uptime_seconds": round(time.time() - self.state.started, 3)}
 
     def reset(self, request, body):
-        config = self.state.config if body.get("keep_config", True) else type(self.state.config)()
+        config = self.state.config if body.get("keep_config", True) else \
+            type(self.state.config)(openapi_path=self.state.config.openapi_path)  # the document is read at start
         self.state.reset(config)
         self.sandbox.faults.clear()
         return {"ok": True}

@@ -1,6 +1,6 @@
 """Run a sandbox in a background thread for tests and demos.
 
-    from etsyflow.sandbox.testing import run_sandbox
+    from etsy_sandbox.testing import run_sandbox
 
     with run_sandbox(rate_per_second=5) as sandbox:
         shop = sandbox.admin.create_shop()          # ids + a ready token pair
@@ -143,7 +143,7 @@ class SandboxHandle:
         return f"{self.keystring}:{self.shared_secret}"
 
     def env(self) -> dict[str, str]:
-        """Environment variables that point etsyflow at this sandbox."""
+        """Environment variables that point etsyflow (or any tool reading the same names) at this sandbox."""
         return {"ETSY_API_URL": self.url, "ETSY_AUTHORIZE_URL": self.authorize_url,
                 "ETSY_KEYSTRING": self.keystring, "ETSY_SHARED_SECRET": self.shared_secret}
 

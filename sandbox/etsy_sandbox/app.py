@@ -19,16 +19,16 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from . import oauth
+from . import generic, oauth
 from .config import SandboxConfig
 from .context import Ctx
 from .errors import ApiError
 from .faults import Faults
 from .routes import ROUTES, WRITE_METHODS, handler_for, werkzeug_path
-from .spec import find_openapi_path, get_checker
+from .spec import DocumentError, document_path, get_checker
 from .state import State
 
-log = logging.getLogger("etsyflow.sandbox")
+log = logging.getLogger("etsy_sandbox")
 
 TOKEN_PATH = "/v3/public/oauth/token"
 AUTHORIZE_PATH = "/oauth/connect"
@@ -47,20 +47,20 @@ class Sandbox:
         self.state = State(config or SandboxConfig())
         self.faults = Faults()
         self.stopping = threading.Event()
-        self.checker = None
-        self.strict_note = None
         self._load_checker()
         rules = []
         self.routes = {}
         for operation_id, method, path, scope in ROUTES:
             self.routes[operation_id] = (method, path, scope, handler_for(operation_id))
             rules.append(Rule(werkzeug_path(path), endpoint=operation_id, methods=[method]))
-        # Everything else Etsy's document names answers 501, so a client bug is obvious.
-        if self.checker is not None:
-            for operation_id, (method, path, _op) in self.checker.operations.items():
-                if operation_id not in self.routes:
-                    self.routes[operation_id] = (method, path, None, None)
-                    rules.append(Rule(werkzeug_path(path), endpoint=operation_id, methods=[method]))
+        # Every other operation of Etsy's document: its own handler when the sandbox has one
+        # (ops_more), else the generic answer built from the document; scopes as documented.
+        for operation_id, (method, path, operation) in self.checker.operations.items():
+            if operation_id not in self.routes:
+                scopes = [tuple(req.get("oauth2", ())) for req in operation.get("security", []) if "oauth2" in req]
+                scope = scopes[0] if scopes and scopes[0] else None
+                self.routes[operation_id] = (method, path, scope, handler_for(operation_id) or generic.respond)
+                rules.append(Rule(werkzeug_path(path), endpoint=operation_id, methods=[method]))
         self.url_map = Map(rules, strict_slashes=False, merge_slashes=False)
         from .admin import Admin  # circular: admin drives the sandbox
 
@@ -72,36 +72,29 @@ class Sandbox:
         return self.state.config
 
     def _load_checker(self) -> None:
-        cfg = self.state.config
-        if not (cfg.strict or cfg.check_responses):
-            return
-        path = find_openapi_path(cfg.openapi_path)
-        if path is None:
-            self.strict_note = ("Etsy's openapi.json not found (set ETSY_OPENAPI_PATH): strict mode and "
-                                "response checks are off")
-            log.warning(self.strict_note)
-            return
+        """Load Etsy's document; the sandbox routes every operation it names and checks
+        requests with it, so without it the sandbox does not start (DocumentError)."""
+        path = document_path(self.state.config.openapi_path)
         try:
             self.checker = get_checker(path)
-        except Exception as error:  # a broken document must not stop the sandbox
-            self.strict_note = f"could not load {path}: {error}; strict mode is off"
-            log.warning(self.strict_note)
+        except Exception as error:
+            raise DocumentError(f"cannot load Etsy's OpenAPI document {path}: {error}") from error
 
     def reconfigure(self, changes: dict) -> SandboxConfig:
         """Apply ``PUT /_sandbox/config`` changes; rate settings apply to every app."""
+        if "openapi_path" in changes and changes["openapi_path"] != self.state.config.openapi_path:
+            raise ValueError("openapi_path is read at start only (--openapi)")
         with self.state.lock:
             new = self.state.config.updated(changes)
             self.state.config = new
             if {"rate_per_second", "rate_per_day", "rate_window"} & set(changes):
                 for app in self.state.apps.values():
                     app.limiter.configure(new.rate_per_second, new.rate_per_day, new.rate_window)
-        if (new.strict or new.check_responses) and self.checker is None:
-            self._load_checker()
         return new
 
     @property
     def strict_active(self) -> bool:
-        return bool(self.config.strict and self.checker is not None)
+        return bool(self.config.strict)
 
     # -- WSGI -------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -143,7 +136,16 @@ class Sandbox:
                 if early is not None:
                     self._log(request, "oauthToken", early.status_code, started, fault_name, summary=self._summary(request))
                     return early
-            body = oauth.token_endpoint(self.state, request.form, request.content_type)
+            fields = request.form
+            if (request.mimetype or "").endswith("json"):
+                try:
+                    payload = json.loads(request.get_data(cache=True) or b"{}")
+                except ValueError:
+                    raise ApiError(400, "invalid_request", description="the request body is not valid JSON") from None
+                if not isinstance(payload, dict):
+                    raise ApiError(400, "invalid_request", description="the request body must be a JSON object")
+                fields = {k: (v if isinstance(v, str) or v is None else str(v)) for k, v in payload.items()}
+            body = oauth.token_endpoint(self.state, fields, request.content_type)
             status = 200
         except _Dropped:
             self._log(request, "oauthToken", 0, started, fault_name, summary=self._summary(request))
@@ -218,17 +220,16 @@ class Sandbox:
                 if early is not None:
                     self._log(request, operation_id, early.status_code, started, fault_name, shop_id)
                     return early
-            if self.config.strict and self.checker is not None:
-                reason = self.checker.check_request(request.method, request.path, request.args, request.headers,
-                                                    request.get_data(cache=True), request.content_type,
-                                                    form=request.form, files=request.files)
-                if reason is not None:
-                    self._violation("request", operation_id, request, reason)
-                    raise ApiError(400, f"sandbox: request violates Etsy's OpenAPI: {reason}")
+            if self.config.strict:
+                rejection = self.checker.check_request(operation_id, request.method, request.path, request.args,
+                                                       request.headers, request.get_data(cache=True),
+                                                       request.content_type, form=request.form,
+                                                       files=request.files)
+                if rejection is not None:
+                    self._violation("request", operation_id, request, rejection.detail)
+                    raise ApiError(400, rejection.text)
             if scope is not None:
                 self._authorize_call(ctx, scope, params)
-            if handler is None:
-                raise ApiError(501, f"sandbox: {operation_id} is not implemented")
             result = handler(ctx)
             status, body = result[0], result[1]
             if len(result) > 2:
@@ -257,7 +258,7 @@ class Sandbox:
                 except _Dropped:
                     self._log(request, operation_id, 0, started, fault_name, shop_id)
                     raise
-        if self.config.check_responses and self.checker is not None and operation_id in self.checker.operations:
+        if self.config.check_responses and operation_id in self.checker.operations:
             reason = self.checker.check_response(
                 request.method, request.path, request.args, request.headers, request.get_data(cache=True),
                 request.content_type, response.status_code, response.get_data(), response.mimetype,
@@ -269,8 +270,10 @@ class Sandbox:
 
     def _authorize_call(self, ctx: Ctx, scope: str, params: dict) -> None:
         token = oauth.authenticate(self.state, ctx.request.headers.get("Authorization"), ctx.app.keystring)
-        if scope and scope not in token["scopes"]:
-            raise ApiError(403, "insufficient_scope", description=f"this request needs the {scope} scope")
+        needed = (scope,) if isinstance(scope, str) else tuple(scope or ())
+        lacking = [name for name in needed if name and name not in token["scopes"]]
+        if lacking:
+            raise ApiError(403, "insufficient_scope", description=f"this request needs the {' '.join(lacking)} scope")
         ctx.token = token
         with self.state.lock:
             if "shop_id" in params:
