@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # Distribution name → the module it provides (where they differ).
 MODULES = {"requests-oauthlib": "requests_oauthlib", "prometheus_client": "prometheus_client",
-           "openapi-core": "openapi_core"}
+           "openapi-core": "openapi_core", "argon2-cffi": "argon2", "etsy-python": "etsy_python"}
 # Declared although no module imports them, and why.
 NOT_IMPORTED = {"import-linter": "run as `lint-imports` by tests/test_architecture.py"}
 
