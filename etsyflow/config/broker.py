@@ -22,9 +22,17 @@ from .settings import Settings, get_settings
 # Dead-lettered messages are kept 14 days (milliseconds), long enough to fix
 # the cause over a holiday and replay them.
 DEAD_MESSAGE_TTL = 14 * 24 * 3600 * 1000
-# A Redis worker that stops heartbeating for this long (milliseconds) has its
-# unacked messages put back for other workers.
-HEARTBEAT_TIMEOUT = 60_000
+# A Redis worker process silent this long (milliseconds) is dead: its unacked
+# messages go back to their queues (see etsyflow.workers.upkeep, which beats
+# every 5 s in each worker and runs the queue maintenance on that timer).
+# 15 s is three missed beats: a living process is never taken for dead, and a
+# killed worker's messages are back within 20 s (Dramatiq's default is 60 s,
+# with maintenance left to chance).
+HEARTBEAT_TIMEOUT = 15_000
+# Queue maintenance runs on the upkeep timer, not on a random share of commands
+# (a random run right after a broker outage would judge workers dead by
+# heartbeats that aged during the outage).
+MAINTENANCE_CHANCE = 0
 
 
 def build_broker(settings: Settings | None = None) -> dramatiq.Broker:
@@ -37,12 +45,12 @@ def build_broker(settings: Settings | None = None) -> dramatiq.Broker:
         broker = RabbitmqBroker(url=url, confirm_delivery=True)
     elif url:
         broker = RedisBroker(url=url, dead_message_ttl=DEAD_MESSAGE_TTL, heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                             socket_timeout=10, socket_connect_timeout=5)
+                             maintenance_chance=MAINTENANCE_CHANCE, socket_timeout=10, socket_connect_timeout=5)
     else:
         from ..state.connection import make_client
 
         broker = RedisBroker(client=make_client(None), dead_message_ttl=DEAD_MESSAGE_TTL,
-                             heartbeat_timeout=HEARTBEAT_TIMEOUT)
+                             heartbeat_timeout=HEARTBEAT_TIMEOUT, maintenance_chance=MAINTENANCE_CHANCE)
     add_middleware(broker)
     return broker
 
@@ -50,6 +58,7 @@ def build_broker(settings: Settings | None = None) -> dramatiq.Broker:
 def add_middleware(broker: dramatiq.Broker) -> None:
     """Middleware every etsyflow broker needs (also applied to test brokers)."""
     from ..ops.middleware import DeadLetters
+    from ..workers.upkeep import Upkeep
 
     present = {type(m) for m in broker.middleware}
     if CurrentMessage not in present:
@@ -57,3 +66,6 @@ def add_middleware(broker: dramatiq.Broker) -> None:
     if DeadLetters not in present:
         # Records why a message was dead-lettered and publishes the rejection notice.
         broker.add_middleware(DeadLetters())
+    if isinstance(broker, RedisBroker) and Upkeep not in present:
+        # Heartbeat and return of dead workers' messages on a timer, in every worker.
+        broker.add_middleware(Upkeep())

@@ -87,7 +87,9 @@ def render(status: dict) -> str:
     for q in status["queues"]:
         in_flight = "n/a" if q["in_flight"] is None else q["in_flight"]
         if q.get("orphaned"):
-            in_flight = f"{in_flight} (+{q['orphaned']} held by dead workers)"
+            back = q.get("orphans_return_at")
+            when = f", back in the queue within {max(1, round(back - now))} s" if back else ""
+            in_flight = f"{in_flight} (+{q['orphaned']} held by dead workers{when})"
         rows.append([q["queue"], q["ready"], in_flight, q["delayed"], q["dead"]])
     out += ["  " + line for line in table(["queue", "ready", "in flight", "delayed", "dead-lettered"], rows)]
     dead = sum(q["dead"] for q in status["queues"])
