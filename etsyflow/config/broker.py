@@ -44,12 +44,15 @@ def build_broker(settings: Settings | None = None) -> dramatiq.Broker:
         # environment variable, read when dramatiq is imported (7 days by default).
         broker = RabbitmqBroker(url=url, confirm_delivery=True)
     elif url:
-        broker = RedisBroker(url=url, dead_message_ttl=DEAD_MESSAGE_TTL, heartbeat_timeout=HEARTBEAT_TIMEOUT,
+        from ..workers.redis_broker import RedisBroker as SafeRedisBroker
+
+        broker = SafeRedisBroker(url=url, dead_message_ttl=DEAD_MESSAGE_TTL, heartbeat_timeout=HEARTBEAT_TIMEOUT,
                              maintenance_chance=MAINTENANCE_CHANCE, socket_timeout=10, socket_connect_timeout=5)
     else:
         from ..state.connection import make_client
+        from ..workers.redis_broker import RedisBroker as SafeRedisBroker
 
-        broker = RedisBroker(client=make_client(None), dead_message_ttl=DEAD_MESSAGE_TTL,
+        broker = SafeRedisBroker(client=make_client(None), dead_message_ttl=DEAD_MESSAGE_TTL,
                              heartbeat_timeout=HEARTBEAT_TIMEOUT, maintenance_chance=MAINTENANCE_CHANCE)
     add_middleware(broker)
     return broker
@@ -58,8 +61,11 @@ def build_broker(settings: Settings | None = None) -> dramatiq.Broker:
 def add_middleware(broker: dramatiq.Broker) -> None:
     """Middleware every etsyflow broker needs (also applied to test brokers)."""
     from ..ops.middleware import DeadLetters
+    from ..workers import outcomes
     from ..workers.upkeep import Upkeep
 
+    # Retries whose enqueue failure holds the acknowledgement back (nothing acked before its retry is stored).
+    outcomes.install(broker)
     present = {type(m) for m in broker.middleware}
     if CurrentMessage not in present:
         broker.add_middleware(CurrentMessage())

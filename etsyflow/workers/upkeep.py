@@ -35,6 +35,7 @@ import time
 import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import current_millis, dq_name
+from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import Middleware
 
 from ..config.broker import HEARTBEAT_TIMEOUT
@@ -106,7 +107,7 @@ class Upkeep(Middleware):
                     failing = False
                 if returned:
                     log.warning("messages returned to their queue", count=returned)
-            except redis.RedisError as error:
+            except (redis.RedisError, ConnectionClosed) as error:
                 if not failing:
                     log.warning("broker upkeep failed; retrying", error=str(error))
                 failing = True

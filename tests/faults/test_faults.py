@@ -141,3 +141,42 @@ def test_broker_crashes_mid_run_and_comes_back(stack):
     assert crash["done_when_back"] < work.work_items, "everything was done before the broker came back"
     assert finished, f"not drained within {DRAIN_TIMEOUT} s: missing {figures['missing']}\n{stack.logs()}"
     assert_clean(figures, stack)
+
+
+def test_the_one_redis_crashes_and_comes_back_from_its_file(one_redis_stack):
+    """State, broker and bus on one Redis with an fsync'd append-only file; SIGKILL at 30 % done,
+    restarted on the same port 3 s later: everything completes once, within 2 × the heartbeat timeout."""
+    from etsyflow.config.broker import HEARTBEAT_TIMEOUT
+
+    stack = one_redis_stack
+    work = Workload(stack.sandbox, stack.shop_id, stack.tail, listings=20, orders=0, shipments=0, run="one")
+    work.n_orders = 100  # placed for the shipments; not counted as work: no ticks
+    work.prepare()
+    work.n_orders, work.n_shipments = 0, 100
+    work.tick = lambda: None  # no orders to poll in this scenario
+    stack.sandbox.admin.add_fault(operation="*", kind="delay", delay_seconds=0.15)
+    crash = {}
+
+    def crash_at_30_percent(done, total):
+        if not crash and done >= 0.3 * total:
+            crash.update(done=done)
+            stack.broker_server.crash()
+            time.sleep(OUTAGE_SECONDS)
+            stack.broker_server.start()
+            crash["back"] = time.monotonic()
+            crash["done_when_back"] = work.done_count()
+
+    work.send_all()
+    bound = 2 * HEARTBEAT_TIMEOUT / 1000
+    finished = work.drive(DRAIN_TIMEOUT, on_progress=crash_at_30_percent)
+    stack.sandbox.admin.clear_faults()
+    note = (f"Redis (state, broker, bus) SIGKILLed after {crash['done']} of {work.work_items} items, back "
+            f"{OUTAGE_SECONDS:g} s later with {crash['done_when_back']} done; drained "
+            f"{work.finished - crash['back']:.1f} s after (bound {bound:.0f} s)") if crash else ""
+    figures = work.figures("one Redis for everything crashed and restarted", retries=stack.retries(), note=note,
+                           injected="Etsy calls slowed by 0.15 s:")
+    record(figures)
+    assert crash and crash["done_when_back"] < work.work_items
+    assert finished, f"not drained within {DRAIN_TIMEOUT} s: missing {figures['missing']}\n{stack.logs()}"
+    assert_clean(figures, stack)
+    assert work.finished - crash["back"] <= bound
