@@ -88,6 +88,11 @@ class PrivateRedis:
                 time.sleep(0.05)
         raise RuntimeError(f"private redis-server did not start within {timeout} s")
 
+    def client(self):
+        import redis
+
+        return redis.Redis(port=self.port, socket_timeout=5, socket_connect_timeout=2)
+
     def crash(self) -> None:
         """SIGKILL: no shutdown save; only what the append-only file has survives."""
         if self.proc is not None and self.proc.poll() is None:
