@@ -355,3 +355,30 @@ def one_redis_stack(configure, private_redis, tmp_path):
             yield stack
         finally:
             stack.stop()
+
+
+@pytest.fixture
+def rabbit_stack(fault_env, private_redis, tmp_path, configure):
+    """The same stack with RabbitMQ (``ETSYFLOW_TEST_AMQP_URL``) as the Dramatiq broker."""
+    from etsyflow.config.broker import build_broker
+    from etsyflow.workers import setup
+    from tests.conftest import AMQP_URL, amqp_reachable
+
+    if not amqp_reachable():
+        if os.environ.get("ETSYFLOW_TEST_RABBITMQ") or os.environ.get("CI"):
+            pytest.fail("RabbitMQ was reported reachable but does not answer")
+        pytest.skip("RabbitMQ is not reachable")
+    env, sandbox = fault_env
+    env = dict(env, BROKER_URL=AMQP_URL)
+    configure(**{k: env[k] for k in ("REDIS_URL", "BROKER_URL", "EVENTS_URL", "SECRET_KEY", "ETSY_TIMEOUT_SECONDS",
+                                     "ETSY_RATE_PER_SECOND", "SHIPMENT_SETTLE_SECONDS", "ORDERS_LOCK_TTL_SECONDS",
+                                     "LOG_LEVEL")}, **sandbox.env())
+    broker = build_broker()
+    setup(broker)
+    broker.flush_all()  # nothing left from an earlier run in this vhost
+    broker.close()
+    running = Stack(env, sandbox, private_redis, tmp_path).start()
+    try:
+        yield running
+    finally:
+        running.stop()
