@@ -56,6 +56,10 @@ class Settings:
     # After a shipment write whose outcome is unknown (timeout), how long Etsy is given to show it
     # before it is written again (seconds).
     shipment_settle_seconds: float = 10.0
+    # Events kept for a shop whose tokens were revoked, until it is reconnected: at most this
+    # many per shop, for at most this long (seconds); beyond, each is answered with its rejection.
+    parked_max_per_shop: int = 10000
+    parked_max_age_seconds: float = 7 * 86400.0
 
     # -- derived -------------------------------------------------------------
     @property
@@ -170,6 +174,8 @@ class Settings:
             log_level=level,
             carriers_file=env.get("CARRIERS_FILE", "").strip() or None,
             shipment_settle_seconds=number("SHIPMENT_SETTLE_SECONDS", 10.0, 0.0),
+            parked_max_per_shop=integer("PARKED_MAX_PER_SHOP", 10000, 1),
+            parked_max_age_seconds=number("PARKED_MAX_AGE_SECONDS", 7 * 86400.0, 1.0),
         )
         if problems:
             raise ConfigError(problems)

@@ -17,6 +17,7 @@ def gather(settings=None, *, redis=None) -> dict:
     from ..orders.store import OrderState
     from ..shops import ShopStore
     from ..workers import parked_count
+    from ..workers.base import oldest_parked_at
     from .deadletters import DeadLetterQueue
     from .queues import queue_counts
 
@@ -34,6 +35,7 @@ def gather(settings=None, *, redis=None) -> dict:
             "auth_failed_reason": shop.auth_failed_reason, "token_expires_at": shop.expires_at,
             "last_poll_at": shop.last_poll_at, "order_cursor": orders.cursor(),
             "known_receipts": orders.seen_count(), "parked": parked_count(shop.shop_id),
+            "oldest_parked_at": oldest_parked_at(shop.shop_id),
         })
     dead_by_shop: dict[str, int] = {}
     if any(q["dead"] for q in queues):
@@ -47,6 +49,7 @@ def gather(settings=None, *, redis=None) -> dict:
         "queues": queues,
         "shops": shops,
         "quota": RateLimiter(redis, settings).status(),
+        "parking": {"max_per_shop": settings.parked_max_per_shop, "max_age_seconds": settings.parked_max_age_seconds},
     }
 
 
@@ -115,9 +118,13 @@ def render(status: dict) -> str:
             ["shop", "name", "token", "last successful poll", "order cursor", "parked", "dead"], rows)]
         for s in status["shops"]:
             if s["token_status"] != "ok":
+                oldest = s.get("oldest_parked_at")
+                since = f", the oldest parked {_ago(oldest - now)}" if oldest else ""
                 out.append(f"  shop {s['shop_id']}: {s['auth_failed_reason'] or 'tokens no longer work'}; "
                            f"reconnect with `etsyflow shop connect --shop-id {s['shop_id']}` "
-                           f"({s['parked']} message(s) wait for it)")
+                           f"({s['parked']} message(s) wait for it{since}; kept at most "
+                           f"{status.get('parking', {}).get('max_per_shop', '?')} per shop for "
+                           f"{_ago(status.get('parking', {}).get('max_age_seconds', 0)).removeprefix('in ')})")
     q = status["quota"]
     out.append("")
     out.append("Etsy quota (whole deployment)")

@@ -22,7 +22,7 @@ from redis.exceptions import LockError
 
 from ..config.logging import get_logger
 from ..etsy import metrics
-from ..etsy.errors import AuthFailed, TransientError
+from ..etsy.errors import AuthFailed, ShopNotConnected, TransientError
 from ..etsy.oauth import TokenGrant, refresh_grant
 from ..etsy.transport import Transport
 from .crypto import DecryptError, SecretKeyMissing
@@ -114,9 +114,8 @@ class ShopTokens:
             record = self.store.load_tokens(self.shop_id)
         except (DecryptError, SecretKeyMissing) as error:
             raise AuthFailed(self.shop_id, str(error)) from None
-        if record is None:
-            raise AuthFailed(self.shop_id, f"shop {self.shop_id} is not connected "
-                             f"(run `etsyflow shop connect --shop-id {self.shop_id}`)")
+        if record is None:  # never connected: rejected, not parked
+            raise ShopNotConnected(self.shop_id)
         if record.token_status == STATUS_AUTH_FAILED:
             _, reason = self.store.token_status(self.shop_id)
             raise AuthFailed(self.shop_id, f"shop must be reconnected: {reason or 'tokens revoked'}")

@@ -19,6 +19,9 @@ declares one Dramatiq actor per registered handler on a broker. Each actor:
    Etsy ``RateLimited`` (per second) retry after ``retry_after``
    Etsy ``AuthFailed``               park the message for the shop; replayed by
                                      :func:`replay_parked` when it reconnects
+                                     (bounded: see :func:`park`)
+   shop never connected              the handler's rejection, "shop N is not
+                                     connected" (``ShopNotConnected``)
    anything else                     raise: Dramatiq retries with backoff, then
                                      dead-letters (see ``options.py``)
    ================================  ===========================================
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -194,6 +198,7 @@ def process(event_type: str, envelope: dict) -> None:
         ctx = Context(event, data, dramatiq.middleware.CurrentMessage.get_current_message())
         outcome = DONE
         try:
+            _require_connected(data.get("shop_id"), redis)
             handler.func(ctx)
         except Rejected as rejected:
             _reject(handler, event, data, rejected.reason)
@@ -205,6 +210,17 @@ def process(event_type: str, envelope: dict) -> None:
             redis.set(done_key, b"1", ex=DONE_TTL_SECONDS)
     finally:
         unbind_event(tokens)
+
+
+def _require_connected(shop_id, redis) -> None:
+    """A shop that was never connected has nothing to wait for: its events are rejected
+    (the check comes first, so the reason names the shop, not a later missing piece)."""
+    if shop_id is None:
+        return
+    from ..shops import ShopStore
+
+    if ShopStore(redis).get(shop_id) is None:
+        raise _etsy_errors().ShopNotConnected(shop_id)
 
 
 def _reject(handler: Handler, event: CloudEvent, data: dict, reason: str) -> None:
@@ -234,7 +250,8 @@ def _answer(handler: Handler, event: CloudEvent, data: dict, envelope: dict, err
             return PARKED
         raise dramatiq.Retry("Etsy per-second limit", delay=int(max(float(error.retry_after or 1), 0.1) * 1000))
     if isinstance(error, errors.AuthFailed):
-        park(data.get("shop_id"), handler.event_type, envelope)
+        if not park(data.get("shop_id"), handler.event_type, envelope):
+            return DONE  # over the parking bound: answered with its rejection
         log.warning("shop needs reconnecting; parked", reason=str(error))
         return PARKED
     return None
@@ -246,17 +263,82 @@ def _parked_key(shop_id) -> str:
     return f"etsyflow:parked:{shop_id}"
 
 
-def park(shop_id, event_type: str, envelope: dict) -> None:
-    """Keep a message for a shop whose tokens are revoked (nothing is lost)."""
-    get_redis().rpush(_parked_key(shop_id), json.dumps({"event_type": event_type, "envelope": envelope}))
+def park(shop_id, event_type: str, envelope: dict) -> bool:
+    """Keep a message for a shop whose tokens are revoked, until it reconnects.
+
+    Bounded (settings ``PARKED_MAX_PER_SHOP``, ``PARKED_MAX_AGE_SECONDS``): messages parked
+    longer than the age bound are answered with their rejection first; when the shop already
+    has the maximum waiting, this one is answered with its rejection instead of being kept.
+    Returns True when it was parked. Nothing is dropped silently.
+    """
+    from ..config import get_settings
+
+    settings = get_settings()
+    redis = get_redis()
+    expire_parked(shop_id)
+    waiting = int(redis.llen(_parked_key(shop_id)))
+    if waiting >= settings.parked_max_per_shop:
+        _answer_parked(shop_id, event_type, envelope,
+                       f"shop {shop_id} must be reconnected and already has {waiting} events waiting "
+                       f"(PARKED_MAX_PER_SHOP={settings.parked_max_per_shop}); send it again once it is")
+        return False
+    redis.rpush(_parked_key(shop_id), json.dumps({"event_type": event_type, "envelope": envelope,
+                                                   "parked_at": time.time()}))
+    return True
 
 
 def parked_count(shop_id) -> int:
     return int(get_redis().llen(_parked_key(shop_id)))
 
 
+def oldest_parked_at(shop_id) -> float | None:
+    """When the oldest message parked for ``shop_id`` was parked (epoch seconds), or None."""
+    raw = get_redis().lindex(_parked_key(shop_id), 0)
+    return None if raw is None else float(json.loads(raw).get("parked_at") or 0) or None
+
+
+def expire_parked(shop_id, *, now: float | None = None) -> int:
+    """Answer with their rejection the messages parked longer than ``PARKED_MAX_AGE_SECONDS``; returns how many."""
+    from ..config import get_settings
+
+    max_age = get_settings().parked_max_age_seconds
+    now = time.time() if now is None else now
+    redis = get_redis()
+    expired = 0
+    while True:
+        raw = redis.lindex(_parked_key(shop_id), 0)
+        if raw is None:
+            return expired
+        item = json.loads(raw)
+        parked_at = float(item.get("parked_at") or 0)
+        if now - parked_at <= max_age:
+            return expired
+        _answer_parked(shop_id, item["event_type"], item["envelope"],
+                       f"shop {shop_id} was not reconnected within {max_age / 86400:g} days "
+                       f"(PARKED_MAX_AGE_SECONDS); send the event again once it is")
+        redis.lrem(_parked_key(shop_id), 1, raw)  # after the answer: a crash in between answers twice, same id
+        expired += 1
+
+
+def _answer_parked(shop_id, event_type: str, envelope: dict, reason: str) -> None:
+    handler = handler_for(event_type)
+    try:
+        event, data = validate_event(envelope)
+    except Invalid:  # it was valid when parked; nothing better to say than the generic answer
+        return
+    key = f"parked:{hashlib.sha256(reason.encode()).hexdigest()[:16]}"
+    if handler is not None and handler.reject is not None:
+        rtype, rdata = handler.reject(event, data, reason)
+        publish(event.follow_up(rtype, rdata, key=key))
+    else:
+        publish(event.follow_up(EventType.EVENT_REJECTED, {
+            "type": event.type, "id": event.id, "errors": [{"field": "shop_id", "message": reason}]}, key=key))
+    log.warning("parked event answered with its rejection", parked_shop_id=shop_id, reason=reason)
+
+
 def replay_parked(shop_id) -> int:
-    """Re-enqueue every message parked for ``shop_id``; returns how many.
+    """Re-enqueue every message parked for ``shop_id`` (those past the age bound are
+    answered with their rejection instead); returns how many were re-enqueued.
 
     Works in any process: one that has not declared the actors (the
     ``etsyflow shop complete`` command) declares them on the configured broker.
@@ -264,6 +346,7 @@ def replay_parked(shop_id) -> int:
     redis = get_redis()
     if not redis.exists(_parked_key(shop_id)):
         return 0
+    expire_parked(shop_id)
     if not _actors:
         from ..config.broker import build_broker
 
