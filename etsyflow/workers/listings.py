@@ -16,7 +16,7 @@ def on_listing_ready(ctx: Context) -> None:
     data = ctx.data
     client, once = clients.clients(data["shop_id"])
     try:
-        result = listings.sync(data, client=client, once=once, redis=get_redis())
+        result = listings.sync(data, client=client, once=once, redis=get_redis(), event_time=ctx.event.time)
     except listings.Refused as refused:
         raise Rejected(refused.reason) from None
     ctx.log.info("listing synced", product_id=data["product_id"], listing_id=result.listing_id,

@@ -17,7 +17,7 @@ def on_stock_changed(ctx: Context) -> None:
     data = ctx.data
     client, _once = clients.clients(data["shop_id"])
     try:
-        outcome = stock.apply(data, client=client, redis=get_redis())
+        outcome = stock.apply(data, client=client, redis=get_redis(), event_time=ctx.event.time)
     except Refused as refused:
         raise Rejected(refused.reason) from None
     ctx.log.info("stock updated", sku=data["sku"], quantity=data["quantity"], listing_id=outcome.listing_id,
