@@ -30,7 +30,17 @@ log = get_logger("etsyflow.workers")
 
 
 class OutcomeNotStored(MiddlewareError, BrokerConnectionError):
-    """The outcome of a processed message (its retry) is not stored yet: do not acknowledge it."""
+    """The outcome of a processed message (its retry, its dead-letter notice) is not stored yet:
+    do not acknowledge it."""
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """Whether ``error`` says Redis, the broker or the bus is unreachable (worth waiting for)."""
+    import kombu.exceptions
+    import redis
+
+    return isinstance(error, (redis.ConnectionError, redis.TimeoutError, BrokerConnectionError,
+                              kombu.exceptions.OperationalError, ConnectionError, TimeoutError))
 
 
 class _Recorder:
