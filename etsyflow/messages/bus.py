@@ -27,6 +27,13 @@ def events_url() -> str:
     return url
 
 
+# kombu's Redis transport keeps events a consumer took but had not acknowledged
+# when its connection died (the Redis server crashed) and gives them back only
+# after ``visibility_timeout``: one hour by default. The bridge acknowledges an
+# event within seconds (once the broker has its message), so 60 s is safe, and
+# the check runs every 5 s: after a crash, such events flow again within about a minute.
+REDIS_UNACKED_OPTIONS = {"visibility_timeout": 60, "unacked_restore_interval": 5, "unacked_restore_throttle": 1}
+
 # kombu's in-memory transport polls its queues; its default pause of 1 s
 # between polls would add a second to every hop of the embedded pipeline.
 MEMORY_POLLING_INTERVAL_SECONDS = 0.005
@@ -38,6 +45,8 @@ def connection(url: str | None = None) -> Connection:
     options = {"socket_timeout": 10}
     if url.startswith("memory://"):
         options["polling_interval"] = MEMORY_POLLING_INTERVAL_SECONDS
+    if url.startswith(("redis://", "rediss://")):
+        options.update(REDIS_UNACKED_OPTIONS)
     return Connection(url, connect_timeout=5, transport_options=options)
 
 

@@ -156,9 +156,11 @@ def test_broker_crashes_mid_run_and_comes_back(stack):
     assert_clean(figures, stack)
 
 
-def test_the_one_redis_crashes_and_comes_back_from_its_file(one_redis_stack):
-    """State, broker and bus on one Redis with an fsync'd append-only file; SIGKILL at 30 % done,
-    restarted on the same port 3 s later: everything completes once, within 2 × the heartbeat timeout."""
+@pytest.mark.parametrize("when", ["mid-run", "while the bridge forwards"])
+def test_the_one_redis_crashes_and_comes_back_from_its_file(one_redis_stack, when):
+    """State, broker and bus on one Redis with an fsync'd append-only file; SIGKILL at 30 % done (or
+    while the bridge is still taking the events off the bus), restarted on the same port 3 s later:
+    everything completes once, within 2 × the heartbeat timeout."""
     from etsyflow.config.broker import HEARTBEAT_TIMEOUT
 
     stack = one_redis_stack
@@ -170,24 +172,29 @@ def test_the_one_redis_crashes_and_comes_back_from_its_file(one_redis_stack):
     stack.sandbox.admin.add_fault(operation="*", kind="delay", delay_seconds=0.15)
     crash = {}
 
+    def crash_now(done):
+        crash.update(done=done)
+        stack.broker_server.crash()
+        time.sleep(OUTAGE_SECONDS)
+        stack.broker_server.start()
+        crash["back"] = time.monotonic()
+        crash["done_when_back"] = work.done_count()
+
     def crash_at_30_percent(done, total):
         if not crash and done >= 0.3 * total:
-            crash.update(done=done)
-            stack.broker_server.crash()
-            time.sleep(OUTAGE_SECONDS)
-            stack.broker_server.start()
-            crash["back"] = time.monotonic()
-            crash["done_when_back"] = work.done_count()
+            crash_now(done)
 
     work.send_all()
+    if when != "mid-run":
+        crash_now(work.done_count())
     bound = 2 * HEARTBEAT_TIMEOUT / 1000
     finished = work.drive(DRAIN_TIMEOUT, on_progress=crash_at_30_percent)
     stack.sandbox.admin.clear_faults()
-    note = (f"Redis (state, broker, bus) SIGKILLed after {crash['done']} of {work.work_items} items, back "
+    note = (f"Redis (state, broker, bus) SIGKILLed {when}, after {crash['done']} of {work.work_items} items, back "
             f"{OUTAGE_SECONDS:g} s later with {crash['done_when_back']} done; drained "
             f"{work.finished - crash['back']:.1f} s after (bound {bound:.0f} s)") if crash else ""
-    figures = work.figures("one Redis for everything crashed and restarted", retries=stack.retries(), note=note,
-                           injected="Etsy calls slowed by 0.15 s:")
+    figures = work.figures(f"one Redis for everything crashed and restarted {when}", retries=stack.retries(),
+                           note=note, injected="Etsy calls slowed by 0.15 s:")
     record(figures)
     assert crash and crash["done_when_back"] < work.work_items
     assert finished, f"not drained within {DRAIN_TIMEOUT} s: missing {figures['missing']}\n{stack.logs()}"
