@@ -28,6 +28,7 @@ def _echo_json(value) -> None:
 def _broker_errors(func, *args, **kwargs):
     """Run ``func``; connection problems and unknown ids become one clear line."""
     import redis
+    from dramatiq.errors import BrokerConnectionError
 
     from ..ops import UnknownMessage
 
@@ -35,7 +36,7 @@ def _broker_errors(func, *args, **kwargs):
         return func(*args, **kwargs)
     except UnknownMessage as error:
         raise click.ClickException(str(error)) from None
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+    except (redis.ConnectionError, redis.TimeoutError, BrokerConnectionError, OSError) as error:
         raise click.ClickException(f"cannot reach the broker or Redis: {error}") from None
 
 
