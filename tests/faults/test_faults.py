@@ -200,3 +200,45 @@ def test_the_one_redis_crashes_and_comes_back_from_its_file(one_redis_stack, whe
     assert finished, f"not drained within {DRAIN_TIMEOUT} s: missing {figures['missing']}\n{stack.logs()}"
     assert_clean(figures, stack)
     assert work.finished - crash["back"] <= bound
+
+
+def test_rabbitmq_drops_every_connection_mid_run(rabbit_stack):
+    """RabbitMQ closes every connection of the vhost at a third done (what its restart looks like to
+    the workers; the shared server itself is not restarted): the unacknowledged messages return to
+    their queues, the workers reconnect, everything completes once."""
+    import shutil
+    import subprocess
+    from urllib.parse import urlparse
+
+    from etsyflow.config.broker import HEARTBEAT_TIMEOUT
+    from tests.conftest import AMQP_URL
+
+    if shutil.which("rabbitmqctl") is None:
+        pytest.skip("rabbitmqctl is not installed here")
+    vhost = urlparse(AMQP_URL).path.lstrip("/") or "/"
+    stack = rabbit_stack
+    work = Workload(stack.sandbox, stack.shop_id, stack.tail, listings=20, orders=40, shipments=20, run="rmq-drop")
+    work.prepare()
+    stack.sandbox.admin.add_fault(operation="*", kind="delay", delay_seconds=0.15)
+    drop = {}
+
+    def drop_at_a_third(done, total):
+        if not drop and done >= total / 3:
+            answer = subprocess.run(["rabbitmqctl", "close_all_connections", "-p", vhost, "fault suite"],
+                                    capture_output=True, text=True, timeout=30)
+            drop.update(done=done, at=time.monotonic(), ok=answer.returncode == 0, out=answer.stderr[-500:])
+
+    work.send_all()
+    finished = work.drive(DRAIN_TIMEOUT, on_progress=drop_at_a_third)
+    stack.sandbox.admin.clear_faults()
+    if drop and not drop["ok"]:
+        pytest.skip(f"rabbitmqctl could not close the connections here: {drop['out']}")
+    note = (f"every connection of the vhost closed after {drop['done']} of {work.work_items} items; drained "
+            f"{work.finished - drop['at']:.1f} s after") if drop else ""
+    figures = work.figures("RabbitMQ dropped every connection mid-run", retries=stack.retries(), note=note,
+                           injected="Etsy calls slowed by 0.15 s:")
+    record(figures)
+    assert drop and drop["done"] < work.work_items
+    assert finished, f"not drained within {DRAIN_TIMEOUT} s: missing {figures['missing']}\n{stack.logs()}"
+    assert_clean(figures, stack)
+    assert work.finished - drop["at"] <= 2 * HEARTBEAT_TIMEOUT / 1000 + 15
