@@ -28,7 +28,7 @@ import redis  # noqa: E402
 from marshmallow import Schema, fields  # noqa: E402
 
 from etsyflow.config import Settings, reset_settings  # noqa: E402
-from etsyflow.config.broker import build_broker  # noqa: E402
+from etsyflow.workers.broker import build_broker  # noqa: E402
 from etsyflow.config.logging import configure_logging  # noqa: E402
 from etsyflow.messages import CloudEvent, publish, reset_publisher  # noqa: E402
 from etsyflow.messages.tail import EventTail  # noqa: E402
@@ -38,20 +38,26 @@ PING, PONG = "BenchPing", "BenchPong"
 
 
 def register_bench_event() -> None:
-    """A bench-only inbound type: validated, bridged and handled like the real ones."""
-    from etsyflow.messages import types
+    """A bench-only inbound type: validated, bridged and handled like the real ones
+    (one contract entry, its schema, one handler)."""
+    import etsyflow.messages
+    from etsyflow.messages import contract
     from etsyflow.schemas import events
-    from etsyflow.workers import base, options
+    from etsyflow.workers import options
+    from etsyflow.workers.registry import handles
 
     class PingSchema(Schema):
         shop_id = fields.Integer(required=True)
         n = fields.Integer(required=True)
 
+    entry = contract.Inbound(PING, "PingSchema", contract.EventType.EVENT_REJECTED, subject=("shop_id",),
+                             queue="etsyflow.bench", max_retries=0)
+    contract.CONTRACT[PING] = entry
     events.INBOUND_SCHEMAS[PING] = PingSchema
-    options.ACTOR_OPTIONS[PING] = {"queue_name": "etsyflow.bench", "max_retries": 0}
-    types.OUTBOUND = types.OUTBOUND | {PONG}
+    options.ACTOR_OPTIONS[PING] = options.options_of(entry)
+    contract.OUTBOUND = etsyflow.messages.OUTBOUND = contract.OUTBOUND | {PONG}
 
-    @base.handles(PING)
+    @handles(PING)
     def on_ping(ctx):
         ctx.emit(PONG, {"shop_id": ctx.data["shop_id"], "n": ctx.data["n"]})
 

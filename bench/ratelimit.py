@@ -31,7 +31,8 @@ def _worker(env: dict, prefix: str, shop_id: int, threads: int, duration: float,
     """One worker process: ``threads`` threads calling getMe for ``duration`` seconds."""
     from etsyflow.config import Settings
     from etsyflow.config.logging import configure_logging
-    from etsyflow.etsy import EtsyClient, RateLimited
+    from etsyflow.etsy import RateLimited
+    from etsyflow.shops import shop_client
     from etsyflow.state.connection import make_client
 
     configure_logging("WARNING", json=True)
@@ -46,7 +47,7 @@ def _worker(env: dict, prefix: str, shop_id: int, threads: int, duration: float,
     end = time.monotonic() + duration
 
     def run() -> None:
-        client = EtsyClient(shop_id, settings, redis, prefix=prefix)
+        client = shop_client(shop_id, settings, redis, prefix=prefix)
         while time.monotonic() < end:
             try:
                 client.get_me()

@@ -60,7 +60,7 @@ class _ImageServer:
 
 
 def _print_event(echo, started: float):
-    from .cli.events import format_line
+    from .messages.tail import format_line
 
     def show(event: dict) -> None:
         echo(f"  +{time.monotonic() - started:6.2f}s  {format_line(event)[14:]}")
@@ -170,6 +170,8 @@ def run(echo=print) -> dict:
         echo("5. A broken event is answered, not dropped")
         bad = send("ListingReady", {"shop_id": shop_id, "product_id": "MUG-002", "price": 9.99})
         answer_to(bad, "EventRejected")
+        # Its typed rejection follows the EventRejected: wait for it too before counting.
+        _wait(lambda: tail.of_type("ListingRejected"), "ListingRejected")
 
         counters = sandbox.admin.counters()
         counts: dict[str, int] = {}

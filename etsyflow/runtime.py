@@ -1,7 +1,8 @@
 """Run the worker and the bridge inside this process (demo, tests, benchmarks).
 
 Production runs them as separate processes (see the Procfile); this module
-starts the same parts as threads: a Dramatiq :class:`~dramatiq.Worker` and a
+starts the same parts as threads (it imports Dramatiq for its in-process
+``Worker``: the one entry point allowed to, see ``.importlinter``): a Dramatiq :class:`~dramatiq.Worker` and a
 :class:`~etsyflow.bridge.Bridge`, on the broker and bus the settings name
 (the embedded in-memory ones by default).
 """
@@ -13,11 +14,11 @@ import threading
 import dramatiq
 
 from .bridge import Bridge
-from .config.broker import build_broker
 from .config.logging import get_logger
 from .messages import reset_publisher
 from .messages.bus import connection
 from .workers import setup
+from .workers.broker import build_broker
 
 log = get_logger("etsyflow.runtime")
 

@@ -31,8 +31,8 @@ from ..messages import INBOUND, OUTBOUND, publish
 from ..messages.envelope import SOURCE
 from ..messages.bus import BRIDGE_QUEUE
 from ..schemas import Invalid
+from ..schemas.rejections import invalid_answers
 from ..schemas.validate import decode, validate_event
-from ..workers.base import invalid_answers
 
 log = get_logger("etsyflow.bridge")
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import requests
 
+from ..messages import Refused
+
 #: Largest image etsyflow downloads and uploads (bytes). Etsy recommends far less.
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 #: (connect, read) timeouts of one download, seconds.
@@ -35,12 +37,8 @@ _SIGNATURES = (
 )
 
 
-class ImageRefused(Exception):
-    """The image cannot be used; ``reason`` is for a merchandiser."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+class ImageRefused(Refused):
+    """The image cannot be used (the listing is refused); ``reason`` is for a merchandiser."""
 
 
 @dataclass(frozen=True)

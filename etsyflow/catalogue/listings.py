@@ -36,10 +36,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from ..config import get_settings
 from ..etsy.errors import PermanentError
+from ..etsy.transport import longest_call_seconds
+from ..messages import Refused, RetryLater
 from ..schemas import listings as mapping
 from . import images as image_fetch
-from . import inventory as inv
+from ..schemas import inventory as inv
 from . import freshness, keys, locks, records, shop, taxonomy
 
 #: A draft created more than this long before the intent record is not ours (seconds).
@@ -47,14 +50,6 @@ INTENT_SLACK_SECONDS = 300
 #: Crash recovery reads at most this many pages of 100 drafts.
 RECOVERY_PAGES = 10
 MAX_IMAGES = 10
-
-
-class Refused(Exception):
-    """The product cannot be sent as it is; ``reason`` is for a merchandiser."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass
@@ -100,11 +95,8 @@ def prepare(data: dict, *, client, once, redis) -> Desired:
     properties = []
     if data.get("specifics") or data.get("variations"):
         properties = taxonomy.properties(client, redis, data["taxonomy_id"])
-    try:
-        specifics = mapping.resolve_specifics(data.get("specifics") or [], properties, data["taxonomy_id"])
-        products, ids = mapping.inventory_products(data, properties, readiness_state_id=tpl.readiness_state_id)
-    except mapping.Unmappable as error:
-        raise Refused(error.reason) from None
+    specifics = mapping.resolve_specifics(data.get("specifics") or [], properties, data["taxonomy_id"])
+    products, ids = mapping.inventory_products(data, properties, readiness_state_id=tpl.readiness_state_id)
     policy = shop.return_policy_id(client, once, redis, data["shop_id"])
     fields = mapping.listing_fields(data, shipping_profile_id=tpl.shipping_profile_id, return_policy_id=policy)
     images = [{"key": image_key(i), "url": i["url"], "alt_text": i.get("alt_text") or ""}
@@ -162,13 +154,7 @@ def sync(data: dict, *, client, once, redis, session=None, lock_wait_seconds: fl
 
 
 def _download(wanted: list[dict], session) -> dict:
-    out = {}
-    for image in wanted:
-        try:
-            out[image["key"]] = image_fetch.fetch(image["url"], session=session)
-        except image_fetch.ImageRefused as error:
-            raise Refused(error.reason) from None
-    return out
+    return {image["key"]: image_fetch.fetch(image["url"], session=session) for image in wanted}
 
 
 # -- creating once --------------------------------------------------------------------
@@ -198,7 +184,7 @@ def _create_or_adopt(desired: Desired, link: records.ListingLink, *, client, onc
     else:
         listing = adopted
         known = _intent(desired.create_form) == records.load_json(link.create_fp, {})
-    listing_id = int(listing["listing_id"])
+    listing_id = mapping.listing_id(listing)
     records.claim_listing(redis, shop_id, listing_id, product_id)
     link.listing_id, link.status, link.state = listing_id, records.LINKED, listing.get("state") or "draft"
     link.template_id, link.readiness_state_id = desired.template_id, desired.readiness_state_id
@@ -218,22 +204,15 @@ def _wait_for_settle(link: records.ListingLink, once) -> None:
 
     Etsy may still carry that create out (a request held past our timeout), so
     a new one is sent only once the earlier one cannot land any more: its
-    longest duration (rate-limit wait + timeout) plus ``SHIPMENT_SETTLE_SECONDS``
-    after the intent. Until then Dramatiq retries after the remaining time.
+    longest duration (rate-limit wait + timeout) plus ``WRITE_SETTLE_SECONDS``
+    after the intent. Until then the message is retried after the remaining time.
     (Found by the fault suite: a create delayed 2.5 s by Etsy, retried after
     a 1 s timeout, made a second listing.)
     """
-    import dramatiq
-
-    from ..config import get_settings
-
     settings = get_settings()
-    longest = float(getattr(getattr(once, "transport", None), "max_rate_wait_seconds", 10.0))
-    longest += settings.etsy_timeout_seconds
-    remaining = (link.intent_at or 0) + longest + settings.shipment_settle_seconds - time.time()
+    remaining = (link.intent_at or 0) + longest_call_seconds(settings) + settings.write_settle_seconds - time.time()
     if remaining > 0:
-        raise dramatiq.Retry(f"waiting {remaining:.1f} s for Etsy to show an earlier create",
-                             delay=int(remaining * 1000) + 1)
+        raise RetryLater(remaining + 0.001, f"waiting {remaining:.1f} s for Etsy to show an earlier create")
 
 
 def _default_inventory(desired: Desired) -> dict:
@@ -253,13 +232,13 @@ def _find_draft(client, redis, shop_id: int, intent: dict, intent_at: float) -> 
                                              sort_on="created", sort_order="desc") or {}
         results = answer.get("results") or []
         for listing in results:
-            created = listing.get("created_timestamp") or listing.get("creation_timestamp") or 0
+            created = mapping.created_at(listing)
             if created < cutoff:
                 continue
             if mapping.matches_created(listing, intent) and \
-                    records.listing_owner(redis, shop_id, listing["listing_id"]) is None:
+                    records.listing_owner(redis, shop_id, mapping.listing_id(listing)) is None:
                 return listing
-        oldest = min((l.get("created_timestamp") or 0 for l in results), default=0)
+        oldest = min((mapping.created_at(entry) for entry in results), default=0)
         if len(results) < 100 or oldest < cutoff:
             return None
     return None
@@ -274,12 +253,12 @@ def _save_images(redis, link):
 def _reconcile_images(link, desired, *, client, redis) -> None:
     """After an interrupted upload: make the record match Etsy (adopt or delete the orphan)."""
     answer = client.get_listing_images(link.listing_id) or {}
-    etsy = sorted(answer.get("results") or [], key=lambda i: i.get("rank") or 0)
+    etsy = sorted(answer.get("results") or [], key=mapping.image_rank)
     known = {int(i["id"]): i["key"] for i in link.images}
     intended = next((i for i in desired.images if i["key"] == link.image_intent), None)
     rebuilt = []
     for image in etsy:
-        image_id = int(image["listing_image_id"])
+        image_id = mapping.image_id(image)
         if image_id in known:
             rebuilt.append({"key": known[image_id], "id": image_id})
         elif intended is not None and (image.get("alt_text") or "") == intended["alt_text"] \
@@ -329,7 +308,7 @@ def _sync_images(desired: Desired, link, downloads, *, client, once, redis) -> b
                                              content_type=image.content_type, rank=rank,
                                              alt_text=by_key[key]["alt_text"] or None,
                                              overwrite=True if overwrite else None)
-            entry = {"key": key, "id": int(made["listing_image_id"])}
+            entry = {"key": key, "id": mapping.image_id(made)}
             if overwrite:
                 current[position] = entry
             else:
@@ -347,10 +326,8 @@ def _sync_images(desired: Desired, link, downloads, *, client, once, redis) -> b
 
 
 def _assign_rank(client, listing_id: int, image_id: int, rank: int) -> None:
-    """Move an image already on the listing to ``rank``: ``uploadListingImage`` with its
-    ``listing_image_id`` and no file (multipart, as the operation is). Idempotent."""
-    client.call("uploadListingImage", "POST", f"/shops/{client.shop_id}/listings/{int(listing_id)}/images",
-                files={"listing_image_id": (None, str(int(image_id))), "rank": (None, str(int(rank)))})
+    """Move an image already on the listing to ``rank`` (idempotent)."""
+    client.rank_listing_image(listing_id, image_id, rank)
 
 
 def _delete_image(client, link, image_id: int) -> None:
@@ -427,7 +404,7 @@ def _sync_fields_and_state(desired: Desired, link, *, client, redis) -> list[str
     form = {}
     fp = records.fingerprint(desired.fields)
     if link.fp_fields != fp:
-        form.update(mapping.update_form(desired.fields))
+        form.update(desired.fields)  # updateListing takes the kept fields as they are (lists even when empty)
         changed.append("fields")
     stock = inv.in_stock(link.held if link.held is not None else (link.inventory or desired.inventory)) > 0
     state = target_state(desired.state, link.state, stock)

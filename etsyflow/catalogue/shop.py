@@ -4,7 +4,7 @@ Etsy requires a ``return_policy_id`` on active physical listings except for
 shops based in the EU. etsyflow gives every new listing one of the shop's
 own return policies (the lowest id; Etsy accepts one from EU shops too). A
 shop that has none gets one created — returns and exchanges accepted within
-30 days (:data:`DEFAULT_RETURN_POLICY`) — unless it is based in the EU
+30 days (:data:`etsyflow.schemas.shop.DEFAULT_RETURN_POLICY`) — unless it is based in the EU
 (``getShop``), where Etsy does not require one. Answers are cached in Redis
 for :data:`TTL_SECONDS`, filled by one worker at a time.
 """
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 
+from ..schemas import shop as mapping
 from . import keys, locks
 
 TTL_SECONDS = 24 * 3600
 EU = frozenset("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split())
-DEFAULT_RETURN_POLICY = {"accepts_returns": True, "accepts_exchanges": True, "return_deadline": 30}
 
 
 def _s(value):
@@ -27,9 +27,7 @@ def _s(value):
 def info(client, redis, shop_id: int) -> dict:
     """``{"country": ..., "currency": ...}`` of the shop (one ``getShop``, cached)."""
     def fill() -> str:
-        shop = client.get_shop() or {}
-        return json.dumps({"country": shop.get("shop_location_country_iso") or shop.get("shipping_from_country_iso"),
-                           "currency": shop.get("currency_code")})
+        return json.dumps(mapping.shop_info(client.get_shop() or {}))
 
     return json.loads(single_flight(redis, keys.shop_info(shop_id), fill, ttl_seconds=TTL_SECONDS))
 
@@ -48,13 +46,12 @@ def return_policy_id(client, once, redis, shop_id: int) -> int | None:
     key = keys.return_policy(shop_id)
 
     def fill() -> str:
-        answer = client.get_shop_return_policies() or {}
-        policies = sorted(answer.get("results") or [], key=lambda p: int(p["return_policy_id"]))
+        policies = mapping.return_policy_ids(client.get_shop_return_policies() or {})
         if policies:
-            return str(int(policies[0]["return_policy_id"]))
+            return str(policies[0])
         if country(client, redis, shop_id) in EU:
             return ""  # Etsy does not require one: do not make one for the seller
-        return str(int(once.create_shop_return_policy(DEFAULT_RETURN_POLICY)["return_policy_id"]))
+        return str(mapping.return_policy_id(once.create_shop_return_policy(mapping.DEFAULT_RETURN_POLICY)))
 
     value = single_flight(redis, key, fill, ttl_seconds=TTL_SECONDS)
     return int(value) if value else None

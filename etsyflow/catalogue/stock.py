@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..messages import Refused
 from ..schemas import listings as mapping
-from . import inventory as inv
+from ..schemas import inventory as inv
 from . import freshness, keys, locks, records
-from .listings import Refused
 
 #: Fallback search: at most this many pages of 100 listings per state.
 SEARCH_PAGES = 10
@@ -74,7 +74,7 @@ def apply(data: dict, *, client, redis, lock_wait_seconds: float = locks.DEFAULT
         if listing is None:
             raise Refused(f"no Etsy listing of shop {shop_id} has SKU {sku!r} "
                           "(publish the product with ListingReady first)")
-        listing_id = int(listing["listing_id"])
+        listing_id = mapping.listing_id(listing)
         product_id = records.listing_owner(redis, shop_id, listing_id) or external_product_id(listing_id)
     else:
         listing_id, product_id = int(entry["listing_id"]), entry.get("product_id") or external_product_id(

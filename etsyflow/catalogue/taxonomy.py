@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from . import keys
+from .shop import single_flight
 
 #: How long a category's properties are reused (seconds).
 TTL_SECONDS = 24 * 3600
@@ -16,8 +17,6 @@ TTL_SECONDS = 24 * 3600
 
 def properties(client, redis, taxonomy_id: int) -> list[dict]:
     """The category's ``TaxonomyNodeProperty`` list (cached)."""
-    from .shop import single_flight
-
     def fill() -> str:
         answer = client.get_properties_by_taxonomy_id(int(taxonomy_id)) or {}
         results = answer.get("results") if isinstance(answer, dict) else answer

@@ -87,20 +87,20 @@ def _create(template, link, *, client, once, redis) -> None:
         link.status, link.intent_at = records.CREATING, time.time()
         records.save_template(redis, link)
         profile = once.create_shop_shipping_profile(mapping.profile_form(template))
-    profile_id = int(profile["shipping_profile_id"])
+    profile_id = mapping.profile_id(profile)
     redis.set(keys.profile_owner(shop_id, profile_id), template["template_id"])
     primary = mapping.primary_destination_id(profile, template)
     link.shipping_profile_id = profile_id
     link.destinations = {mapping.destination_key(template["destinations"][0]): primary} if primary else {}
     link.status, link.fingerprint = records.LINKED, None
     records.save_template(redis, link)
-    if len(profile.get("shipping_profile_destinations") or []) > 1:
+    if len(mapping.profile_destinations(profile) or []) > 1:
         # Adopted after a crash with more than the primary destination: reconcile by reading.
         _reconcile(template, link, client=client, once=once, redis=redis)
         return
     for destination in template["destinations"][1:]:
         made = once.create_shop_shipping_profile_destination(profile_id, mapping.destination_form(destination))
-        link.destinations[mapping.destination_key(destination)] = int(made["shipping_profile_destination_id"])
+        link.destinations[mapping.destination_key(destination)] = mapping.destination_id(made)
         records.save_template(redis, link)
 
 
@@ -109,10 +109,10 @@ def _recover(template, link, *, client, redis) -> dict | None:
     answer = client.get_shop_shipping_profiles() or {}
     candidates = [p for p in answer.get("results") or []
                   if mapping.matches_profile(p, template)
-                  and redis.get(keys.profile_owner(template["shop_id"], p["shipping_profile_id"])) is None]
+                  and redis.get(keys.profile_owner(template["shop_id"], mapping.profile_id(p))) is None]
     if not candidates:
         return None
-    return max(candidates, key=lambda p: int(p["shipping_profile_id"]))  # the newest
+    return max(candidates, key=mapping.profile_id)  # the newest
 
 
 def _reconcile(template, link, *, client, once, redis) -> bool:
@@ -124,11 +124,11 @@ def _reconcile(template, link, *, client, once, redis) -> bool:
         if error.status == 404:
             return False
         raise
-    if profile.get("is_deleted"):
+    if mapping.is_deleted(profile):
         return False
     if mapping.profile_differs(profile, template):
         client.update_shop_shipping_profile(profile_id, mapping.profile_update_form(template))
-    current = profile.get("shipping_profile_destinations")
+    current = mapping.profile_destinations(profile)
     if current is None:
         current = list(client.iter_shipping_profile_destinations(profile_id))
     by_key: dict[str, list[dict]] = {}
@@ -138,23 +138,23 @@ def _reconcile(template, link, *, client, once, redis) -> bool:
     ids: dict[str, int] = {}
     surplus: list[int] = []
     for key, destination in wanted.items():
-        existing = sorted(by_key.get(key, []), key=lambda d: int(d["shipping_profile_destination_id"]))
+        existing = sorted(by_key.get(key, []), key=mapping.destination_id)
         if existing:
             keep = existing[0]
-            dest_id = int(keep["shipping_profile_destination_id"])
+            dest_id = mapping.destination_id(keep)
             if mapping.destination_differs(keep, destination):
                 client.update_shop_shipping_profile_destination(profile_id, dest_id,
                                                                 mapping.destination_update_form(destination))
-            surplus += [int(d["shipping_profile_destination_id"]) for d in existing[1:]]
+            surplus += [mapping.destination_id(d) for d in existing[1:]]
         else:
             made = once.create_shop_shipping_profile_destination(profile_id, mapping.destination_form(destination))
-            dest_id = int(made["shipping_profile_destination_id"])
+            dest_id = mapping.destination_id(made)
         ids[key] = dest_id
         link.destinations = dict(ids)
         records.save_template(redis, link)
     for key, dests in by_key.items():
         if key not in wanted:
-            surplus += [int(d["shipping_profile_destination_id"]) for d in dests]
+            surplus += [mapping.destination_id(d) for d in dests]
     for dest_id in surplus:
         try:
             client.delete_shop_shipping_profile_destination(profile_id, dest_id)

@@ -1,4 +1,9 @@
-"""The ``etsyflow`` command line. Each command group lives in its own module."""
+"""The ``etsyflow`` command line. Each command group lives in its own module.
+
+Commands import what they run inside their function: ``etsyflow --help`` and
+a command that needs little (``shop list``) do not load Dramatiq, kombu,
+Flask and the Etsy client.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,7 @@ from .. import ATTRIBUTION, __version__
 from ..config import ConfigError, get_settings
 from ..config.logging import configure_logging
 
-# Modules that each add one command or group to ``main``; a module that is
-# missing (a part not built yet) is skipped so the rest of the CLI still works.
+# Modules that each add one command or group to ``main``.
 COMMAND_MODULES = [
     "etsyflow.cli.shop",
     "etsyflow.cli.events",
@@ -37,18 +41,15 @@ def main(ctx: click.Context) -> None:
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     configure_logging(settings.log_level)
-    # Registers the replay of parked work on shop reconnection (shop complete/import).
-    from .. import workers  # noqa: F401
+    # Shop complete/import: a reconnected shop gets the work parked for it back.
+    from ..workers import replay_on_reconnect  # lazily: see the module docstring
+
+    replay_on_reconnect()
 
 
 def _register() -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name == name:
-                continue
-            raise
+        module = importlib.import_module(name)
         for command in getattr(module, "COMMANDS", []):
             main.add_command(command)
 

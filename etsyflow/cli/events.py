@@ -9,6 +9,7 @@ import time
 import click
 
 from ..messages import CloudEvent, publish, publish_raw
+from ..messages.tail import format_line
 
 
 @click.command("publish")
@@ -35,22 +36,6 @@ def publish_command(event_type: str, data_json: str | None, data_file, source: s
         raise click.BadParameter("the data must be a JSON object")
     event = publish(CloudEvent.new(event_type, value, source=source))
     click.echo(json.dumps({"published": event.type, "id": event.id}))
-
-
-def format_line(event: dict) -> str:
-    """One readable line for a passing event."""
-    data = event.get("data") if isinstance(event.get("data"), dict) else {}
-    keys = ("shop_id", "product_id", "listing_id", "template_id", "sku", "quantity", "receipt_id",
-            "tracking_number", "state", "reason")
-    parts = [f"{k}={data[k]}" for k in keys if data.get(k) not in (None, "")]
-    if isinstance(data.get("order"), dict):
-        parts.append(f"receipt_id={data['order'].get('receipt_id')}")
-    if data.get("changes"):
-        parts.append(f"changes={','.join(map(str, data['changes']))}")
-    if data.get("errors"):
-        parts.append("errors=" + "; ".join(f"{e.get('field')}: {e.get('message')}" for e in data["errors"][:3]))
-    when = str(event.get("time", ""))[11:23]
-    return f"{when}  {str(event.get('type')):<24} {str(event.get('source')):<10} {' '.join(parts)}"
 
 
 @click.group("events")

@@ -38,7 +38,7 @@ def scheduler(once: bool) -> None:
         sent = runner.run_once()
         click.echo(f"{len(sent)} poll tick(s) published")
         return
-    from ..ops.metrics import serve
+    from ..workers.metrics import serve
 
     serve("scheduler", settings)  # /metrics on METRICS_PORT + 2 when METRICS_PORT is set
     stop = threading.Event()

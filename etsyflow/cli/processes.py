@@ -26,16 +26,16 @@ WORKER_SHUTDOWN_TIMEOUT_MS = 25_000
 def bridge() -> None:
     """Consume events from the bus, validate them, hand them to the actors."""
     from ..bridge import Bridge
-    from ..config.broker import build_broker
     from ..messages.bus import connection
     from ..workers import setup
+    from ..workers.broker import build_broker
 
     settings = get_settings()
     if settings.embedded:
         raise click.ClickException("the bridge process needs REDIS_URL (or BROKER_URL): with the embedded "
                                    "in-memory parts only `etsyflow demo` can run, in one process")
     actors = setup(build_broker(settings))
-    from ..ops.metrics import serve
+    from ..workers.metrics import serve
 
     serve("bridge", settings)  # /metrics on METRICS_PORT + 1 when METRICS_PORT is set
     with connection() as conn:
@@ -51,7 +51,7 @@ def worker(dramatiq_args) -> None:
     """Run the Dramatiq actors (extra arguments go to the dramatiq CLI, e.g. --processes 2 --threads 8)."""
     if get_settings().embedded:
         raise click.ClickException("the worker process needs REDIS_URL (or BROKER_URL)")
-    from ..ops.metrics import prepare_worker_environment
+    from ..workers.metrics import prepare_worker_environment
 
     argv = [sys.executable, "-m", "dramatiq", "etsyflow.workers.main", *dramatiq_args]
     if not any(a.startswith("--worker-shutdown-timeout") for a in dramatiq_args):

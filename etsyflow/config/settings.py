@@ -14,13 +14,10 @@ from dataclasses import dataclass, field, fields
 from typing import Mapping
 from urllib.parse import urlparse
 
+from .errors import ConfigError
+from .orders import OrdersConfig
 
-class ConfigError(ValueError):
-    """One or more environment variables hold a wrong value."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+__all__ = ["ConfigError", "OrdersConfig", "Settings", "get_settings", "reset_settings"]
 
 
 def _secret(value: str | None) -> str | None:
@@ -53,9 +50,14 @@ class Settings:
     log_level: str = "INFO"
     # Operator's extra carrier aliases (JSON or CSV), merged over etsyflow/fulfilment/carriers.json.
     carriers_file: str | None = None
-    # After a shipment write whose outcome is unknown (timeout), how long Etsy is given to show it
-    # before it is written again (seconds).
-    shipment_settle_seconds: float = 10.0
+    # After a create on Etsy whose outcome is unknown (timeout, lost answer: a shipment, a new
+    # listing), how long Etsy is given to show it before it is written again (seconds).
+    # Env WRITE_SETTLE_SECONDS; SHIPMENT_SETTLE_SECONDS, its first name, is still read.
+    write_settle_seconds: float = 10.0
+    # Seconds between two refreshes of the quota and queue gauges (METRICS_REFRESH_SECONDS).
+    metrics_refresh_seconds: float = 15.0
+    # The order download's ORDERS_* knobs (see etsyflow.config.orders).
+    orders: OrdersConfig = field(default_factory=OrdersConfig)
     # Events kept for a shop whose tokens were revoked, until it is reconnected: at most this
     # many per shop, for at most this long (seconds); beyond, each is answered with its rejection.
     parked_max_per_shop: int = 10000
@@ -173,7 +175,10 @@ class Settings:
             max_event_bytes=integer("MAX_EVENT_BYTES", 262144, 1024),
             log_level=level,
             carriers_file=env.get("CARRIERS_FILE", "").strip() or None,
-            shipment_settle_seconds=number("SHIPMENT_SETTLE_SECONDS", 10.0, 0.0),
+            write_settle_seconds=number("WRITE_SETTLE_SECONDS" if env.get("WRITE_SETTLE_SECONDS", "").strip()
+                                        else "SHIPMENT_SETTLE_SECONDS", 10.0, 0.0),
+            metrics_refresh_seconds=number("METRICS_REFRESH_SECONDS", 15.0, 0.2),
+            orders=OrdersConfig.from_env(env, problems),
             parked_max_per_shop=integer("PARKED_MAX_PER_SHOP", 10000, 1),
             parked_max_age_seconds=number("PARKED_MAX_AGE_SECONDS", 7 * 86400.0, 1.0),
         )

@@ -26,9 +26,12 @@ from urllib.parse import urlparse
 
 import requests
 
+from ..config import get_settings
+from ..state import get_redis
 from .errors import PermanentError
-from .money import to_etsy_price
+from .money import money_to_decimal, to_etsy_price
 from .pagination import iter_results
+from .ratelimit import MAX_RATE_WAIT_SECONDS, RateLimiter
 from .transport import NeedsRefresh, Transport
 
 API = "/v3/application"
@@ -42,7 +45,7 @@ REQUIRED = {
     "createShopReturnPolicy": ("accepts_returns", "accepts_exchanges"),
     "updateListingProperty": ("value_ids", "values"),
 }
-#: Inventory fields Etsy returns but refuses on PUT (#134, #159, #168).
+#: Inventory fields Etsy returns but refuses on PUT.
 INVENTORY_READ_ONLY = {"product_id", "offering_id", "is_deleted", "scale_name"}
 
 
@@ -50,28 +53,24 @@ class EtsyClient:
     """Etsy calls for one shop.
 
     ``settings``/``redis`` default to the process-wide ones; ``session`` to a
-    requests Session per thread. ``tokens`` (an object with
-    ``access_token()`` and ``refresh(stale)``) defaults to the shop's stored,
-    encrypted tokens; ``limiter`` to the deployment-wide rate limiter.
+    requests Session per thread. ``tokens`` is the token provider (an object
+    with ``access_token()`` and ``refresh(stale)``), injected: without one,
+    calls go out without a Bearer token. A shop's stored, encrypted tokens are
+    wired in by :func:`etsyflow.shops.shop_client`. ``limiter`` defaults to the
+    deployment-wide rate limiter.
     Seconds: ``max_retry_seconds`` bounds a call's in-call retries and waits,
     ``max_rate_wait_seconds`` one wait for a per-second slot.
     """
 
     def __init__(self, shop_id: int | None, settings=None, redis=None, session: requests.Session | None = None,
-                 *, tokens=None, limiter=None, store=None, prefix: str = "etsyflow", max_attempts: int = 4,
-                 max_retry_seconds: float = 30.0, max_rate_wait_seconds: float = 10.0,
+                 *, tokens=None, limiter=None, prefix: str = "etsyflow", max_attempts: int = 4,
+                 max_retry_seconds: float = 30.0, max_rate_wait_seconds: float = MAX_RATE_WAIT_SECONDS,
                  response_hook: Callable[[str, requests.Response], None] | None = None):
         if settings is None:
-            from ..config import get_settings
-
             settings = get_settings()
-        if redis is None and (limiter is None or (tokens is None and shop_id is not None and store is None)):
-            from ..state import get_redis
-
+        if redis is None and limiter is None:
             redis = get_redis()
         if limiter is None:
-            from .ratelimit import RateLimiter
-
             limiter = RateLimiter(redis, settings, prefix=prefix,
                                   max_wait_seconds=max_rate_wait_seconds)
         self.shop_id = int(shop_id) if shop_id is not None else None
@@ -80,12 +79,6 @@ class EtsyClient:
         self.transport = Transport(settings, session=session, limiter=limiter, shop_id=self.shop_id,
                                    max_attempts=max_attempts, max_retry_seconds=max_retry_seconds,
                                    max_rate_wait_seconds=max_rate_wait_seconds, response_hook=response_hook)
-        if tokens is None and self.shop_id is not None:
-            from ..shops.store import ShopStore
-            from ..shops.tokens import ShopTokens
-
-            store = store or ShopStore(redis, settings, prefix=prefix)
-            tokens = ShopTokens(self.shop_id, store, self.transport)
         self.tokens = tokens
 
     # -- the one way out -------------------------------------------------------------
@@ -251,7 +244,7 @@ class EtsyClient:
                          params={"includes": includes} if includes else None)
 
     def update_listing(self, listing_id: int, fields: Mapping | None = None, **more) -> dict:
-        """PATCH the listing (``state="active"`` publishes it). An empty ``image_ids`` is dropped (#357)."""
+        """PATCH the listing (``state="active"`` publishes it). An empty ``image_ids`` is dropped (etsy/open-api#357)."""
         body = _listing_fields(_fields("updateListing", fields, more))
         return self.call("updateListing", "PATCH", f"/shops/{self._shop(None)}/listings/{int(listing_id)}",
                          data=body)
@@ -264,10 +257,6 @@ class EtsyClient:
         query = {"state": state, "limit": limit, "offset": offset, "includes": includes, **params}
         return self.call("getListingsByShop", "GET", f"/shops/{self._shop(None)}/listings", params=query)
 
-    def iter_listings_by_shop(self, *, state: str | None = None, **params) -> Iterator[dict]:
-        return iter_results(lambda limit, offset: self.get_listings_by_shop(
-            state=state, limit=limit, offset=offset, **params))
-
     # -- images ----------------------------------------------------------------------
     def get_listing_images(self, listing_id: int) -> dict:
         return self.call("getListingImages", "GET", f"/listings/{int(listing_id)}/images")
@@ -276,7 +265,7 @@ class EtsyClient:
                              content_type: str | None = None, rank: int | None = None,
                              alt_text: str | None = None, overwrite: bool | None = None,
                              is_watermarked: bool | None = None) -> dict:
-        """Upload ONE image (multipart field ``image``). Upload images one at a time, in rank order (#298)."""
+        """Upload ONE image (multipart field ``image``). Upload images one at a time, in rank order (etsy/open-api#298)."""
         if not image:
             raise PermanentError("image is empty", operation="uploadListingImage")
         if alt_text is not None and len(alt_text) > 500:
@@ -288,6 +277,12 @@ class EtsyClient:
                          data={k: v for k, v in data.items() if v is not None},
                          files={"image": (filename, image, content_type)})
 
+    def rank_listing_image(self, listing_id: int, listing_image_id: int, rank: int) -> dict:
+        """Move an image already on the listing to ``rank``: ``uploadListingImage`` with its
+        ``listing_image_id`` and no file (multipart, as the operation is). Idempotent."""
+        return self.call("uploadListingImage", "POST", f"/shops/{self._shop(None)}/listings/{int(listing_id)}/images",
+                         files={"listing_image_id": (None, str(int(listing_image_id))), "rank": (None, str(int(rank)))})
+
     def delete_listing_image(self, listing_id: int, listing_image_id: int) -> None:
         self.call("deleteListingImage", "DELETE",
                   f"/shops/{self._shop(None)}/listings/{int(listing_id)}/images/{int(listing_image_id)}")
@@ -298,7 +293,7 @@ class EtsyClient:
                          params={"show_deleted": show_deleted})
 
     def update_listing_inventory(self, listing_id: int, inventory: Mapping) -> dict:
-        """Replace the WHOLE inventory (every product, every time; #134).
+        """Replace the WHOLE inventory (every product, every time; etsy/open-api#134).
 
         Accepts what :meth:`get_listing_inventory` returned, changed: the
         fields Etsy refuses on write (``product_id``, ``offering_id``,
@@ -398,8 +393,6 @@ def inventory_for_update(inventory: Mapping) -> dict:
 
 def _offering_price(price) -> float:
     if isinstance(price, Mapping):  # a Money object read back from Etsy
-        from .money import money_to_decimal
-
         price = money_to_decimal(price)
     if isinstance(price, float):
         return price
@@ -417,7 +410,7 @@ def _fields(operation: str, fields: Mapping | None, more: Mapping) -> dict:
 
 def _listing_fields(body: dict) -> dict:
     if "image_ids" in body and not body["image_ids"]:
-        del body["image_ids"]  # an empty list fails on Etsy; omitting it keeps the images (#357, #425)
+        del body["image_ids"]  # an empty list fails on Etsy; omitting it keeps the images (etsy/open-api#357, etsy/open-api#425)
     if "price" in body and not isinstance(body["price"], float):
         body["price"] = to_etsy_price(body["price"])
     return body

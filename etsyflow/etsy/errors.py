@@ -4,7 +4,7 @@ Every Etsy status and every transport failure maps to one :class:`Action`:
 
 =====================  =======================================================
 RETRY                  500, 502, 503, 504, 408; timeouts, connection resets,
-                       broken chunked bodies; the token endpoint's 500 (#549).
+                       broken chunked bodies; the token endpoint's 500 (etsy/open-api#549).
                        Back off and try again (a few times in the call, then
                        :class:`TransientError` so Dramatiq retries later).
 RATE_LIMITED           429. ``retry-after`` (seconds) is honoured. "Exceeded
@@ -17,7 +17,7 @@ AUTH_FAILED            ``invalid_grant`` from the token endpoint (refresh token
                        must be reconnected.
 FAIL                   every other 4xx: permanent. Etsy's reason is made
                        readable, including the list-of-``{path, type,
-                       message}`` validation shape (#472).
+                       message}`` validation shape (etsy/open-api#472).
 =====================  =======================================================
 
 Actors only catch the exception classes below; the decision lives here.

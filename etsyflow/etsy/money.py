@@ -33,10 +33,6 @@ def money_to_decimal(money: Mapping[str, Any] | None) -> Decimal | None:
     return amount / Decimal(divisor)
 
 
-def money_currency(money: Mapping[str, Any] | None) -> str | None:
-    return None if money is None else money.get("currency_code")
-
-
 def decimal_to_money(value: Decimal | str | int, currency_code: str, divisor: int = 100) -> dict:
     """Decimal (or decimal string) -> Etsy Money, rounding half-even to the divisor."""
     number = to_decimal(value)

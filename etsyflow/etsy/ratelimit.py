@@ -41,8 +41,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator, Mapping
 
+from ..config import get_settings
+from ..state import get_redis
 from . import metrics
 from .errors import RateLimited
+
+#: The longest one wait for a per-second slot of Etsy's rate limit (seconds). The
+#: one place this bound is written: the limiter, the transport, the client and the
+#: code that works out how long an unanswered write may still land
+#: (:func:`etsyflow.etsy.transport.longest_call_seconds`) read it.
+MAX_RATE_WAIT_SECONDS = 10.0
 
 DAY_MS = 86_400_000
 #: How long (ms) a Etsy-reported limit or remaining-today figure is trusted.
@@ -122,14 +130,10 @@ class RateLimiter:
     """
 
     def __init__(self, redis=None, settings=None, *, prefix: str = "etsyflow",
-                 max_wait_seconds: float = 10.0, safety_ms: int = 10):
+                 max_wait_seconds: float = MAX_RATE_WAIT_SECONDS, safety_ms: int = 10):
         if redis is None:
-            from ..state import get_redis
-
             redis = get_redis()
         if settings is None:
-            from ..config import get_settings
-
             settings = get_settings()
         self.redis = redis
         self.per_second = int(settings.etsy_rate_per_second)

@@ -28,6 +28,7 @@ from ..config.logging import get_logger
 from . import metrics
 from .errors import (Action, AuthFailed, Decision, PermanentError, RateLimited, TransientError,
                      classify_exception, classify_response)
+from .ratelimit import MAX_RATE_WAIT_SECONDS
 
 log = get_logger("etsyflow.etsy")
 _local = threading.local()
@@ -39,6 +40,11 @@ def thread_session() -> requests.Session:
     if session is None:
         session = _local.session = requests.Session()
     return session
+
+
+def longest_call_seconds(settings) -> float:
+    """The longest one Etsy call can take, from queueing for a rate slot to its timeout (seconds)."""
+    return MAX_RATE_WAIT_SECONDS + float(settings.etsy_timeout_seconds)
 
 
 class NeedsRefresh(Exception):
@@ -58,7 +64,7 @@ class Transport:
 
     def __init__(self, settings, *, session: requests.Session | None = None, limiter=None,
                  shop_id: int | None = None, max_attempts: int = 4, max_retry_seconds: float = 30.0,
-                 max_rate_wait_seconds: float = 10.0, backoff_seconds: float = 0.5,
+                 max_rate_wait_seconds: float = MAX_RATE_WAIT_SECONDS, backoff_seconds: float = 0.5,
                  max_backoff_seconds: float = 8.0, response_hook=None):
         self.settings = settings
         self._session = session

@@ -2,7 +2,7 @@
 
 Etsy keeps the tracking number of a shipment only when ``carrier_name`` is one
 of its supported carriers (an unsupported name makes Etsy drop the tracking
-silently, etsy/open-api #135, #569, #465). ``other`` is accepted with a
+silently, etsy/open-api#135, etsy/open-api#569, etsy/open-api#465). ``other`` is accepted with a
 tracking code. This module turns "Royal Mail", "royalmail", "ROYAL-MAIL",
 "Royal Mail Tracked 48" into ``royal-mail``, and anything it cannot place into
 ``other`` (the caller then keeps carrier and number in the note to the buyer).
@@ -33,6 +33,9 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
+
+from ..config import get_settings
+from ..schemas.tracking import CarrierChoice, clean_tracking, normalise_tracking  # noqa: F401  (public here too)
 
 DEFAULTS_PATH = Path(__file__).with_name("carriers.json")
 OTHER = "other"
@@ -70,44 +73,6 @@ def carrier_words(name) -> list[str]:
 def normalise_carrier(name) -> str:
     """The matching key of a carrier name: its words run together ("Royal-Mail " → "royalmail")."""
     return "".join(carrier_words(name))
-
-
-def normalise_tracking(code) -> str:
-    """The comparison key of a tracking number: letters and digits only, upper case.
-
-    "jc 2431-3788 5gb" and "JC243137885GB" are the same parcel.
-    """
-    if not isinstance(code, str):
-        return ""
-    text = unicodedata.normalize("NFKC", code)
-    return "".join(ch for ch in text if ch.isalnum() and ch.isascii()).upper()
-
-
-def clean_tracking(code) -> str:
-    """The tracking number as sent to Etsy: the upstream's text without any whitespace."""
-    if not isinstance(code, str):
-        return ""
-    return "".join(unicodedata.normalize("NFKC", code).split())
-
-
-@dataclass(frozen=True)
-class CarrierChoice:
-    """The outcome of mapping one upstream carrier name.
-
-    ``etsy_name`` is what goes to Etsy as ``carrier_name``; ``mapped`` is True
-    when it is a supported Etsy carrier (not ``other``); ``match`` says how it
-    was found: ``exact``, ``prefix`` or ``none``.
-    """
-
-    original: str
-    etsy_name: str
-    mapped: bool
-    match: str
-
-    @property
-    def fallback(self) -> bool:
-        """True when Etsy gets ``other``: the tracking link cannot name the carrier."""
-        return not self.mapped
 
 
 class CarrierMap:
@@ -293,14 +258,8 @@ _cache: dict[tuple, CarrierMap] = {}
 
 
 def _override_path(settings=None) -> str | None:
-    if settings is None:
-        from ..config import get_settings
-
-        settings = get_settings()
-    path = getattr(settings, "carriers_file", None)
-    if path is None:
-        path = os.environ.get("CARRIERS_FILE") or None
-    return path
+    """``CARRIERS_FILE``, from the settings."""
+    return (settings or get_settings()).carriers_file
 
 
 def _stamp(path) -> tuple:

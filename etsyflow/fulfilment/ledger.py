@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 from redis.exceptions import LockError
 
+from ..state import get_redis
+
 PREFIX = "etsyflow:fulfilment"
 #: How long a parcel record is kept (seconds): longer than any redelivery or upstream resend.
 RECORD_TTL_SECONDS = 180 * 24 * 3600
@@ -86,8 +88,6 @@ class ParcelLedger:
 
     def __init__(self, redis=None, *, lock_seconds: float = LOCK_SECONDS, lock_wait_seconds: float = LOCK_WAIT_SECONDS):
         if redis is None:
-            from ..state import get_redis
-
             redis = get_redis()
         self.redis = redis
         self.lock_seconds = lock_seconds

@@ -13,12 +13,12 @@ a shipment and e-mails the buyer, so "exactly once per parcel" is built here:
    connection, worker killed);
 4. a write whose outcome is unknown (record *pending*) and no shipment on the
    receipt yet: wait until :data:`SETTLE_SECONDS` after that attempt ended
-   (``SHIPMENT_SETTLE_SECONDS``; Dramatiq retries the message with that delay) before writing again, so a
+   (``WRITE_SETTLE_SECONDS``; the message is retried the message with that delay) before writing again, so a
    slow Etsy that applies late is seen first;
 5. write once (``createReceiptShipment`` with a single attempt: the client's
    in-call retries are off for this call, a retry always starts again at 1).
 
-Etsy's refusals become :class:`~etsyflow.workers.base.Rejected` with a reason
+Etsy's refusals become :class:`~etsyflow.messages.Refused` with a reason
 for the warehouse (``ShipmentRejected``), never a retry loop.
 """
 
@@ -27,21 +27,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import dramatiq
-
+from ..config import get_settings
+from ..config.logging import get_logger
 from ..etsy.errors import AuthFailed, PermanentError, RateLimited
+from ..etsy.transport import longest_call_seconds
+from ..messages import Refused, RetryLater
 from ..schemas import shipments as mapping
-from ..workers.base import Rejected
+from ..shops import ShopStore, clients
 from .carriers import normalise_tracking, resolve_carrier
 from .ledger import ParcelBusy, ParcelLedger, parcel_ref
 
 #: After a write whose outcome is unknown, how long Etsy is given to show it
 #: on the receipt before we write again (seconds, from the end of that attempt);
-#: the setting SHIPMENT_SETTLE_SECONDS overrides it.
+#: the setting WRITE_SETTLE_SECONDS overrides it.
 SETTLE_SECONDS = 10.0
-#: Worst case (seconds) a single write can take beyond ETSY_TIMEOUT_SECONDS:
-#: the rate limiter's bounded wait for a slot.
-RATE_WAIT_SECONDS = 10.0
 
 
 @dataclass
@@ -55,32 +54,26 @@ class Outcome:
 
 class ShipmentSender:
     """Etsy calls go through ``reader`` (normal in-call retries) and ``writer``
-    (one attempt); both default to :class:`~etsyflow.etsy.client.EtsyClient` for the shop."""
+    (one attempt); both default to :func:`etsyflow.shops.clients` for the shop."""
 
     def __init__(self, *, settings=None, ledger: ParcelLedger | None = None, store=None,
                  client_factory=None, settle_seconds: float | None = None, log=None):
         if settings is None:
-            from ..config import get_settings
-
             settings = get_settings()
         self.settings = settings
         self.ledger = ledger or ParcelLedger()
         self._store = store
-        self._client_factory = client_factory or _default_clients
+        self._client_factory = client_factory or clients
         if settle_seconds is None:
-            settle_seconds = getattr(settings, "shipment_settle_seconds", SETTLE_SECONDS)
+            settle_seconds = getattr(settings, "write_settle_seconds", SETTLE_SECONDS)
         self.settle_seconds = float(settle_seconds)
         if log is None:
-            from ..config.logging import get_logger
-
             log = get_logger("etsyflow.fulfilment")
         self.log = log
 
     @property
     def store(self):
         if self._store is None:
-            from ..shops.store import ShopStore
-
             self._store = ShopStore()
         return self._store
 
@@ -114,7 +107,7 @@ class ShipmentSender:
                 return Outcome(confirmed, ref, wrote=False)
 
             if mapping.is_canceled(receipt):
-                raise Rejected(f"receipt {receipt_id} is canceled on Etsy: no shipment can be added "
+                raise Refused(f"receipt {receipt_id} is canceled on Etsy: no shipment can be added "
                                f"(status {mapping.receipt_status(receipt)!r})")
             if record is not None and record.pending:
                 self._wait_for_settle(record, receipt_id, ref)
@@ -127,7 +120,7 @@ class ShipmentSender:
                 after = writer.create_receipt_shipment(receipt_id, **body)
             except PermanentError as error:
                 self._not_sent(key, record)
-                raise Rejected(_refusal(error, receipt_id, shop_id)) from None
+                raise Refused(_refusal(error, receipt_id, shop_id)) from None
             except (RateLimited, AuthFailed):
                 self._not_sent(key, record)  # Etsy did not carry it out
                 raise
@@ -154,11 +147,11 @@ class ShipmentSender:
             receipt = reader.get_shop_receipt(receipt_id)
         except PermanentError as error:
             if error.status == 404:
-                raise Rejected(f"receipt {receipt_id} does not exist in shop {shop_id} on Etsy "
+                raise Refused(f"receipt {receipt_id} does not exist in shop {shop_id} on Etsy "
                                f"({error.reason})") from None
-            raise Rejected(f"Etsy refused to show receipt {receipt_id}: {error.reason}") from None
+            raise Refused(f"Etsy refused to show receipt {receipt_id}: {error.reason}") from None
         if not isinstance(receipt, dict):
-            raise Rejected(f"Etsy answered receipt {receipt_id} with no receipt")
+            raise Refused(f"Etsy answered receipt {receipt_id} with no receipt")
         return receipt
 
     def _send_bcc(self, shop_id: int) -> bool:
@@ -168,13 +161,12 @@ class ShipmentSender:
     def _wait_for_settle(self, record, receipt_id: int, ref: str) -> None:
         ended = record.attempt_ended_at
         if ended is None:  # the worker died mid-write: assume the longest write
-            ended = (record.attempted_at or 0.0) + self.settings.etsy_timeout_seconds + RATE_WAIT_SECONDS
+            ended = (record.attempted_at or 0.0) + longest_call_seconds(self.settings)
         remaining = ended + self.settle_seconds - time.time()
         if remaining > 0:
             self.log.info("earlier write's outcome unknown; re-checking the receipt later", receipt_id=receipt_id,
                           parcel=ref, retry_in_seconds=round(remaining, 1))
-            raise dramatiq.Retry(f"waiting {remaining:.1f} s for Etsy to show an earlier write",
-                                 delay=int(remaining * 1000) + 1)
+            raise RetryLater(remaining + 0.001, f"waiting {remaining:.1f} s for Etsy to show an earlier write")
 
     def _not_sent(self, key: str, record) -> None:
         if record is None:
@@ -208,9 +200,3 @@ def _refusal(error: PermanentError, receipt_id: int, shop_id: int) -> str:
     if "cancel" in lowered:
         return f"receipt {receipt_id} is canceled on Etsy: {reason}"
     return f"Etsy refused the shipment for receipt {receipt_id}: {reason}"
-
-
-def _default_clients(shop_id: int):
-    from ..etsy.client import EtsyClient
-
-    return EtsyClient(shop_id), EtsyClient(shop_id, max_attempts=1)

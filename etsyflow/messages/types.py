@@ -1,4 +1,5 @@
-"""The event types of the public contract, by direction."""
+"""The event types of the public contract (the inbound ones and how each is
+handled: :mod:`.contract`)."""
 
 from __future__ import annotations
 
@@ -24,16 +25,3 @@ class EventType(StrEnum):
     SHIPMENT_REJECTED = "ShipmentRejected"
     EVENT_REJECTED = "EventRejected"
     SHOP_AUTH_FAILED = "ShopAuthFailed"
-    # Beyond the contract: a type-specific rejection for bad delivery templates
-    # and bad ticks would be new public names, so those use EventRejected.
-
-
-INBOUND: frozenset[str] = frozenset({
-    EventType.DELIVERY_TEMPLATE_READY,
-    EventType.LISTING_READY,
-    EventType.STOCK_CHANGED,
-    EventType.ORDERS_POLL_TICK,
-    EventType.ORDER_SHIPPED,
-})
-
-OUTBOUND: frozenset[str] = frozenset(t.value for t in EventType) - INBOUND

@@ -1,15 +1,15 @@
-"""Operations: queue and shop status, dead letters, metrics.
+"""Operations: what an operator looks at and acts on.
 
 - :mod:`.status` — ``etsyflow status`` (queues, shops, Etsy quota);
-- :mod:`.deadletters` — ``etsyflow dlq`` (list, show, replay, purge);
-- :mod:`.middleware` — :class:`DeadLetters`: records why a message was
-  dead-lettered and publishes the rejection notice;
-- :mod:`.metrics` — Prometheus series and how each process serves them.
+- dead letters (``etsyflow dlq``) and queue counts are read from the broker by
+  the worker layer (:mod:`etsyflow.workers.deadletters`,
+  :mod:`etsyflow.workers.queues`), re-exported here for the commands;
+- metrics: :mod:`etsyflow.workers.metrics`.
 """
 
-from .deadletters import DeadLetter, DeadLetterQueue, Selection, UnknownMessage
-from .middleware import DeadLetters
-from .queues import QueueCounts, queue_counts
+from ..workers.deadletters import DeadLetter, DeadLetterQueue, Selection, UnknownMessage
+from ..workers.middleware import DeadLetters
+from ..workers.queues import QueueCounts, queue_counts
 
 __all__ = ["DeadLetter", "DeadLetterQueue", "DeadLetters", "QueueCounts", "Selection", "UnknownMessage",
            "queue_counts"]

@@ -9,22 +9,21 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
+from ..config import get_settings
+from ..etsy.ratelimit import RateLimiter
+from ..orders.store import OrderState
+from ..shops import ShopStore
+from ..state import get_redis
+from ..workers import parked_count
+from ..workers.parking import oldest_parked_at
+from ..workers.deadletters import DeadLetterQueue
+from ..workers.queues import queue_counts
+
 
 def gather(settings=None, *, redis=None) -> dict:
     """Queues, shops and quota as one JSON-ready dict."""
-    from ..config import get_settings
-    from ..etsy.ratelimit import RateLimiter
-    from ..orders.store import OrderState
-    from ..shops import ShopStore
-    from ..workers import parked_count
-    from ..workers.base import oldest_parked_at
-    from .deadletters import DeadLetterQueue
-    from .queues import queue_counts
-
     settings = settings or get_settings()
     if redis is None:
-        from ..state import get_redis
-
         redis = get_redis()
     queues = [q.as_dict() for q in queue_counts(settings)]
     shops = []

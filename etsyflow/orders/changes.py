@@ -11,7 +11,7 @@ order they are listed:
 ``tracking_added``  a shipment with a tracking number the order did not have
 ``shipment_changed``shipments changed otherwise (carrier fix, notification time)
 ``ship_date_changed``the expected or actual ship date of an item moved (Etsy does
-                    not bump the modification time for it, #232: a reconcile finds it)
+                    not bump the modification time for it, etsy/open-api#232: a reconcile finds it)
 ``canceled``        the order was canceled
 ``uncanceled``      a canceled order is active again
 ``refunded``        a new refund (the order ``status`` tells full or partial)

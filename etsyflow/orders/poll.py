@@ -20,8 +20,8 @@ Incremental (the default)
 Reconcile
     Receipts *created* in the last ``ORDERS_RECONCILE_DAYS``, then the canceled
     ones of that window asked for explicitly: Etsy does not bump the
-    modification time on refunds (#513, #339) or ship-date edits (#232), and
-    leaves canceled receipts out of unfiltered lists (#153, #629). The cursor is
+    modification time on refunds (etsy/open-api#513, etsy/open-api#339) or ship-date edits (etsy/open-api#232), and
+    leaves canceled receipts out of unfiltered lists (etsy/open-api#153, etsy/open-api#629). The cursor is
     not touched.
 
 Per receipt: map to the contract order, fingerprint it, compare with what was

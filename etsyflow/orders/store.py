@@ -23,6 +23,8 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from ..state import get_redis
+
 _ADVANCE = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local proposed = tonumber(ARGV[1])
@@ -64,8 +66,6 @@ class OrderState:
 
     def __init__(self, shop_id: int, redis=None, *, prefix: str = "etsyflow"):
         if redis is None:
-            from ..state import get_redis
-
             redis = get_redis()
         self.redis = redis
         self.shop_id = int(shop_id)

@@ -20,7 +20,8 @@ from datetime import datetime
 
 from ..config import get_settings
 from ..config.logging import get_logger
-from ..messages import CloudEvent, EventType, publish
+from ..messages import CloudEvent, EventType, Refused, publish
+from ..shops import ShopStore, shop_client
 from .config import OrdersConfig, get_orders_config
 from .poll import INCREMENTAL, MODES, RECONCILE, Poller, PollResult
 from .store import OrderState
@@ -51,8 +52,6 @@ def stale_after_seconds(mode: str, settings=None) -> float:
 
 def fan_out(event: CloudEvent, mode: str, emit) -> list[int]:
     """Publish one tick per connected, usable shop; returns their ids."""
-    from ..shops.store import ShopStore
-
     age = tick_age_seconds(event)
     if age > stale_after_seconds(mode):
         log.info("stale poll tick dropped; a newer one has been sent", mode=mode, age_seconds=round(age, 1))
@@ -76,9 +75,6 @@ def poll_shop(event: CloudEvent, shop_id: int, mode: str = INCREMENTAL, *, clien
     Returns one result per pass run; an empty list when the tick was dropped.
     ``on_publish(event)`` is called after each event is published.
     """
-    from ..etsy.client import EtsyClient
-    from ..shops.store import ShopStore
-
     config = config or get_orders_config()
     if mode not in MODES:
         mode = INCREMENTAL
@@ -89,13 +85,11 @@ def poll_shop(event: CloudEvent, shop_id: int, mode: str = INCREMENTAL, *, clien
         return []
     store = ShopStore()
     if store.get(shop_id) is None:
-        from ..workers.base import Rejected
-
-        raise Rejected(f"shop {shop_id} is not connected (run `etsyflow shop connect --shop-id {shop_id}`)")
+        raise Refused(f"shop {shop_id} is not connected (run `etsyflow shop connect --shop-id {shop_id}`)")
     if not store.is_usable(shop_id):
         log.info("shop waits to be reconnected; poll tick dropped", shop_id=shop_id, mode=mode)
         return []
-    client = client or EtsyClient(shop_id)  # before the lock: nothing between taking and the try below
+    client = client or shop_client(shop_id)  # before the lock: nothing between taking and the try below
     state = OrderState(shop_id)
     if not state.acquire(config.lock_ttl_seconds):
         state.ask_again(mode, config.lock_ttl_seconds)

@@ -21,10 +21,13 @@ import uuid
 
 from ..config import get_settings
 from ..config.logging import get_logger
+from ..etsy.ratelimit import RateLimiter
 from ..messages import CloudEvent, EventType, publish
 from ..orders.config import OrdersConfig, get_orders_config
 from ..orders.poll import INCREMENTAL, RECONCILE
 from ..orders.store import OrderState
+from ..shops.store import ShopStore
+from ..state import get_redis
 from .budget import MIN_CALLS_PER_POLL, Plan, plan
 
 log = get_logger("etsyflow.scheduler")
@@ -57,8 +60,6 @@ class Scheduler:
     def __init__(self, redis=None, settings=None, config: OrdersConfig | None = None, *,
                  prefix: str = "etsyflow", publish_event=publish, clock=time.time):
         if redis is None:
-            from ..state import get_redis
-
             redis = get_redis()
         self.redis = redis
         self.settings = settings or get_settings()
@@ -76,8 +77,6 @@ class Scheduler:
     # -- planning --------------------------------------------------------------------------
     def remaining_today(self) -> int | None:
         try:
-            from ..etsy.ratelimit import RateLimiter
-
             return RateLimiter(self.redis, self.settings, prefix=self.prefix).remaining_today()
         except Exception as error:  # the budget must never stop the scheduler
             log.warning("could not read the remaining Etsy quota", error=str(error))
@@ -85,20 +84,17 @@ class Scheduler:
 
     def per_day(self) -> int:
         try:
-            from ..etsy.ratelimit import RateLimiter
-
             return RateLimiter(self.redis, self.settings, prefix=self.prefix).effective_limits()[1]
         except Exception:
             return int(self.settings.etsy_rate_per_day)
 
     def connected_shops(self) -> list[int]:
-        from ..shops.store import ShopStore
-
         return [s.shop_id for s in ShopStore(self.redis, self.settings, prefix=self.prefix).list_shops() if s.usable]
 
     def replan(self) -> Plan:
         shops = self.connected_shops()
-        poll_calls = [OrderState(s, self.redis, prefix=self.prefix).calls_average(INCREMENTAL, MIN_CALLS_PER_POLL) for s in shops]
+        poll_calls = [OrderState(s, self.redis, prefix=self.prefix).calls_average(INCREMENTAL, MIN_CALLS_PER_POLL)
+                      for s in shops]
         reconcile_calls = [OrderState(s, self.redis, prefix=self.prefix).calls_average(RECONCILE, 2.0) for s in shops]
         remaining = self.remaining_today()
         current = plan(
@@ -193,8 +189,6 @@ class Scheduler:
 def status(redis=None, prefix: str = "etsyflow") -> dict:
     """The scheduler's last plan (for ``etsyflow status``)."""
     if redis is None:
-        from ..state import get_redis
-
         redis = get_redis()
     raw = redis.hgetall(f"{prefix}:scheduler:status")
     return {(k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)

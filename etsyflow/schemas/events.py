@@ -12,7 +12,7 @@ from datetime import datetime
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
-from ..messages.types import EventType
+from ..messages.contract import CONTRACT
 from .fields import Money, ShopId, StrictInteger
 
 WHO_MADE = ["i_did", "someone_else", "collective"]
@@ -221,13 +221,8 @@ class OrderShippedSchema(_Data):
                                   "\"other\" when unknown)", "carrier")
 
 
-INBOUND_SCHEMAS: dict[str, type[Schema]] = {
-    EventType.DELIVERY_TEMPLATE_READY: DeliveryTemplateReadySchema,
-    EventType.LISTING_READY: ListingReadySchema,
-    EventType.STOCK_CHANGED: StockChangedSchema,
-    EventType.ORDERS_POLL_TICK: OrdersPollTickSchema,
-    EventType.ORDER_SHIPPED: OrderShippedSchema,
-}
+# The contract table names each inbound type's schema class; resolved here, checked at import.
+INBOUND_SCHEMAS: dict[str, type[Schema]] = {event_type: globals()[entry.schema] for event_type, entry in CONTRACT.items()}
 
 _instances: dict[str, Schema] = {}
 

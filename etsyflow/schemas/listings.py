@@ -21,7 +21,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..etsy.money import format_decimal
+from ..etsy.money import format_decimal, money_to_decimal
+from ..messages.contract import CONTRACT, rejection_data
+from ..messages.outcomes import Refused
+from ..messages.types import EventType
 
 #: Etsy's custom variation properties (any category).
 CUSTOM_PROPERTY_IDS = (513, 514)
@@ -30,12 +33,8 @@ LISTING_URL = "https://www.etsy.com/listing/{listing_id}"
 _FORBIDDEN_IN_VALUES = "()"
 
 
-class Unmappable(ValueError):
-    """Upstream data that has no Etsy equivalent; ``reason`` is for a merchandiser."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
+class Unmappable(Refused):
+    """Upstream data that has no Etsy equivalent (the event is refused); ``reason`` is for a merchandiser."""
 
 
 # -- listing fields ----------------------------------------------------------------
@@ -90,11 +89,6 @@ def create_form(data: dict, fields: dict, *, readiness_state_id: int | None) -> 
     return form
 
 
-def update_form(fields: dict) -> dict:
-    """``updateListing`` fields for the kept fields (lists sent even when empty)."""
-    return dict(fields)
-
-
 def matches_created(listing: dict, form: dict) -> bool:
     """Is this Etsy ``ShopListing`` what ``createDraftListing(form)`` made? (crash recovery)"""
     if listing.get("title") != form["title"] or listing.get("description") != form["description"]:
@@ -132,11 +126,8 @@ def published_data(data: dict, *, listing_id: int, state: str, created: bool, ch
 
 
 def rejected_data(data: dict, reason: str) -> dict:
-    """``ListingRejected`` data (``rrp`` carried when the event had one)."""
-    out = {"shop_id": data.get("shop_id"), "product_id": data.get("product_id"), "reason": reason}
-    if data.get("rrp") is not None:
-        out["rrp"] = format_decimal(data["rrp"]) if isinstance(data["rrp"], Decimal) else str(data["rrp"])
-    return out
+    """``ListingRejected`` data (``rrp`` carried when the event had one); the contract's rule."""
+    return rejection_data(CONTRACT[EventType.LISTING_READY], EventType.LISTING_READY, None, data, reason)
 
 
 # -- taxonomy names ----------------------------------------------------------------
@@ -312,7 +303,6 @@ def inventory_products(data: dict, properties: list[dict], *, readiness_state_id
 def inventory_from_etsy(inventory: dict) -> dict:
     """A ``getListingInventory`` answer → etsyflow's inventory shape (deleted parts dropped,
     prices as decimal strings, read-only fields gone)."""
-    from ..etsy.money import money_to_decimal
 
     products = []
     for product in inventory.get("products") or []:
@@ -347,5 +337,23 @@ def stock_data(shop_id: int, sku: str, quantity: int, *, listing_id: int, produc
 
 
 def stock_rejected_data(data: dict, reason: str) -> dict:
-    return {"shop_id": data.get("shop_id"), "sku": data.get("sku"), "quantity": data.get("quantity"),
-            "reason": reason}
+    return rejection_data(CONTRACT[EventType.STOCK_CHANGED], EventType.STOCK_CHANGED, None, data, reason)
+
+
+# -- reading Etsy's ShopListing and ListingImage ---------------------------------------
+
+def listing_id(listing: dict) -> int:
+    return int(listing["listing_id"])
+
+
+def created_at(listing: dict) -> float:
+    """When Etsy created the listing (epoch seconds; 0 when the answer does not say)."""
+    return listing.get("created_timestamp") or listing.get("creation_timestamp") or 0
+
+
+def image_id(image: dict) -> int:
+    return int(image["listing_image_id"])
+
+
+def image_rank(image: dict) -> int:
+    return image.get("rank") or 0

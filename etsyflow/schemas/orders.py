@@ -7,7 +7,7 @@ Everything here is pure: no I/O, no clock. Facts it follows (NOTES.md):
 - Etsy v3 sends no billing address: it is replicated from the shipping
   address and marked ``source: "shipping"``;
 - ``buyer_email`` may be null and address fields may be withheld: they stay None;
-- ``product_data`` can be empty (#476): variations and personalization are
+- ``product_data`` can be empty (etsy/open-api#476): variations and personalization are
   read from the transaction's ``variations``; ``product_data`` is only a
   fallback for the variations;
 - times are epoch seconds at Etsy, RFC 3339 UTC on the bus.
@@ -396,7 +396,7 @@ def created_since_query(min_created: int, *, offset: int = 0, canceled: bool | N
     """Receipts created at or after ``min_created`` (epoch s), oldest first.
 
     ``canceled=True`` asks for the canceled ones only: Etsy can leave them out
-    of an unfiltered list (#153, #629).
+    of an unfiltered list (etsy/open-api#153, etsy/open-api#629).
     """
     query = {"min_created": int(min_created), "sort_on": "created", "sort_order": "asc",
              "limit": PAGE_SIZE, "offset": int(offset)}

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..fulfilment.carriers import CarrierChoice, clean_tracking, normalise_tracking
+from ..messages.contract import CONTRACT, rejection_data
+from ..messages.types import EventType
+
+from .tracking import CarrierChoice, clean_tracking, normalise_tracking
 
 #: Etsy receipt statuses after which no shipment can be added.
 CLOSED_STATUSES = {"canceled", "cancelled"}
@@ -154,8 +157,4 @@ def confirmed_data(data: dict, choice: CarrierChoice, body: dict, shipment: dict
 
 def rejected_data(data: dict, reason: str) -> dict:
     """``ShipmentRejected`` data: the contract's three fields plus what identifies the parcel."""
-    result = {"shop_id": data.get("shop_id"), "receipt_id": data.get("receipt_id"), "reason": reason}
-    for key in ("tracking_number", "carrier", "parcel_id"):
-        if data.get(key):
-            result[key] = data[key]
-    return result
+    return rejection_data(CONTRACT[EventType.ORDER_SHIPPED], EventType.ORDER_SHIPPED, None, data, reason)

@@ -8,8 +8,9 @@ Etsy request forms out, and the ``DeliveryTemplateSynced`` data back.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
-from ..etsy.money import to_etsy_price
+from ..etsy.money import money_to_decimal, to_etsy_price
 
 #: Etsy's processing profile holds 1–10 days or 1–10 weeks.
 MAX_PROCESSING_UNITS = 10
@@ -136,10 +137,6 @@ def etsy_destination_key(dest: dict) -> str:
 
 def destination_differs(etsy_dest: dict, destination: dict) -> bool:
     """Does the Etsy destination need an update to match the upstream one?"""
-    from decimal import Decimal
-
-    from ..etsy.money import money_to_decimal
-
     def cost(value):
         return money_to_decimal(value) if isinstance(value, dict) else Decimal(str(value))
 
@@ -154,3 +151,22 @@ def profile_differs(profile: dict, template: dict) -> bool:
     return (profile.get("title") != template["title"]
             or profile.get("origin_country_iso") != template["origin_country_iso"]
             or (profile.get("origin_postal_code") or None) != (template.get("origin_postal_code") or None))
+
+
+# -- reading Etsy's ShopShippingProfile ------------------------------------------------
+
+def profile_id(profile: dict) -> int:
+    return int(profile["shipping_profile_id"])
+
+
+def profile_destinations(profile: dict) -> list[dict] | None:
+    """The destinations a profile answer carries (None when Etsy left them out)."""
+    return profile.get("shipping_profile_destinations")
+
+
+def destination_id(destination: dict) -> int:
+    return int(destination["shipping_profile_destination_id"])
+
+
+def is_deleted(profile: dict) -> bool:
+    return bool(profile.get("is_deleted"))

@@ -7,7 +7,7 @@ import json
 from marshmallow import ValidationError
 
 from ..messages.envelope import CloudEvent
-from ..messages.types import INBOUND, OUTBOUND
+from ..messages.contract import INBOUND, OUTBOUND
 from .envelope import flatten_errors, load_envelope
 from .events import schema_for
 

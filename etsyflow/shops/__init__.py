@@ -9,8 +9,10 @@ What other parts use::
     store.set_setting(shop_id, "send_bcc", True)
     store.mark_polled(shop_id)
     on_reconnect.append(hook)           # hook(shop_id) after every (re)connection
+    client, once = clients(shop_id)     # Etsy clients with the shop's tokens (once: never resends)
 """
 
+from .clients import clients, shop_client
 from .crypto import DecryptError, SecretKeyMissing
 from .hooks import on_reconnect
 from .oauth import ConnectError, LoginLink, complete, connect, import_legacy, import_tokens
@@ -20,5 +22,5 @@ from .tokens import ShopTokens
 __all__ = [
     "ShopStore", "Shop", "ShopNotFound", "SETTINGS", "check_shop_id", "ShopTokens",
     "connect", "complete", "import_tokens", "import_legacy", "LoginLink", "ConnectError",
-    "SecretKeyMissing", "DecryptError", "on_reconnect",
+    "SecretKeyMissing", "DecryptError", "on_reconnect", "clients", "shop_client",
 ]

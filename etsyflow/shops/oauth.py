@@ -23,6 +23,7 @@ from ..etsy.client import EtsyClient
 from ..etsy.errors import AuthFailed, EtsyError, PermanentError
 from ..etsy.oauth import (TokenGrant, authorization_code_grant, authorize_url, code_challenge,
                           new_code_verifier, token_exchange_grant)
+from ..etsy.ratelimit import RateLimiter
 from ..etsy.transport import Transport
 from .hooks import run_reconnect_hooks
 from .store import Shop, ShopStore, check_shop_id
@@ -189,8 +190,6 @@ def _verify_and_store(store: ShopStore, shop_id: int, grant: TokenGrant, transpo
 
 
 def _transport(store: ShopStore, session, shop_id: int) -> Transport:
-    from ..etsy.ratelimit import RateLimiter
-
     limiter = RateLimiter(store.redis, store.settings, prefix=store.prefix)
     return Transport(store.settings, session=session, limiter=limiter, shop_id=shop_id)
 

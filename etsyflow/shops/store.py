@@ -19,6 +19,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from ..config import get_settings
+from ..state import get_redis
 from .crypto import DecryptError, SecretBox
 
 #: Per-shop options and their defaults (both off: etsyflow changes nothing
@@ -116,12 +118,8 @@ class ShopStore:
 
     def __init__(self, redis=None, settings=None, *, prefix: str = "etsyflow"):
         if redis is None:
-            from ..state import get_redis
-
             redis = get_redis()
         if settings is None:
-            from ..config import get_settings
-
             settings = get_settings()
         self.redis = redis
         self.settings = settings

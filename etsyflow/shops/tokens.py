@@ -1,14 +1,14 @@
 """Access tokens for API calls: fresh, refreshed by exactly one worker at a time.
 
 Etsy access tokens live an hour; refresh tokens rotate on every refresh
-(#353), so two workers refreshing the same shop at once would leave one of
+(etsy/open-api#353), so two workers refreshing the same shop at once would leave one of
 them holding a dead refresh token. :class:`ShopTokens` therefore refreshes
 under a per-shop Redis lock (any process, bounded wait); whoever waits for the
 lock finds the new pair already saved and reuses it. The new pair is saved
 before anyone uses it.
 
 A refresh answered ``invalid_grant`` (seller revoked the app, changed the
-password #519, or 90 days passed) marks the shop ``auth_failed``, publishes
+password etsy/open-api#519, or 90 days passed) marks the shop ``auth_failed``, publishes
 ONE ``ShopAuthFailed`` event and makes every later call for the shop raise
 :class:`AuthFailed` at once, without calling Etsy, until the shop is
 reconnected.
@@ -25,6 +25,7 @@ from ..etsy import metrics
 from ..etsy.errors import AuthFailed, ShopNotConnected, TransientError
 from ..etsy.oauth import TokenGrant, refresh_grant
 from ..etsy.transport import Transport
+from ..messages import CloudEvent, EventType, publish
 from .crypto import DecryptError, SecretKeyMissing
 from .store import STATUS_AUTH_FAILED, ShopStore, TokenRecord
 
@@ -154,8 +155,6 @@ class StaticTokens:
 def publish_auth_failed(shop_id: int, reason: str) -> None:
     """Publish ``ShopAuthFailed`` {shop_id, reason}; a failure to publish is logged, not raised."""
     try:
-        from ..messages import CloudEvent, publish
-
-        publish(CloudEvent.new("ShopAuthFailed", {"shop_id": int(shop_id), "reason": reason}))
+        publish(CloudEvent.new(EventType.SHOP_AUTH_FAILED, {"shop_id": int(shop_id), "reason": reason}))
     except Exception as error:  # the shop is marked either way; status shows it
         log.error("shop_auth_failed_not_published", shop_id=shop_id, error=str(error))

@@ -21,7 +21,7 @@ _fake_server = None
 def embedded_server():
     """The process-wide fakeredis server used when no ``REDIS_URL`` is set."""
     global _fake_server
-    import fakeredis
+    import fakeredis  # only the embedded (demo, tests) setup loads the in-memory Redis
 
     with _lock:
         if _fake_server is None:
@@ -38,7 +38,7 @@ def make_client(url: str | None) -> redis.Redis:
         return redis.Redis.from_url(
             url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30
         )
-    import fakeredis
+    import fakeredis  # only the embedded setup needs it (see embedded_server)
 
     return fakeredis.FakeRedis(server=embedded_server())
 

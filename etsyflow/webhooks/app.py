@@ -33,6 +33,8 @@ from flask import Flask, jsonify, request
 from ..config import get_settings
 from ..config.logging import get_logger
 from ..messages import CloudEvent, EventType, publish
+from ..shops.store import ShopStore
+from ..state import get_redis
 from .verify import TOLERANCE_SECONDS, BadSignature, Verifier
 
 log = get_logger("etsyflow.webhooks")
@@ -71,8 +73,6 @@ def create_app(secret: str | None = None, *, redis=None, publish_event=publish) 
         raise ValueError("WEBHOOK_SIGNING_SECRET is not set: the receiver cannot verify Etsy's signatures")
     verifier = Verifier(secret)
     if redis is None:
-        from ..state import get_redis
-
         redis = get_redis()
     app = Flask("etsyflow.webhooks")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -110,7 +110,6 @@ def create_app(secret: str | None = None, *, redis=None, publish_event=publish) 
             return answer(202, "ignored", f"event_type {event_type!r} does not concern orders")
         if shop_id is None:
             return answer(400, "rejected", "no shop_id (nor a /shops/<id>/ resource_url) in the notification")
-        from ..shops.store import ShopStore
 
         if ShopStore(redis).get(shop_id) is None:
             log.warning("webhook for a shop that is not connected", shop_id=shop_id)

@@ -1,27 +1,21 @@
 """DeliveryTemplateReady → the Etsy shipping profile and processing profile (see catalogue.templates)."""
 
-from ..catalogue import clients, templates
-from ..messages import EventType
+from ..catalogue import templates
+from ..messages import EventType, Refused
 from ..schemas import templates as mapping
-from ..shops.store import ShopStore
+from ..shops import ShopStore, clients
 from ..state import get_redis
-from .base import Context, Rejected, handles
+from .registry import Context, handles
 
 
-def _reject(event, data, reason):
-    return EventType.EVENT_REJECTED, {"type": event.type, "id": event.id,
-                                      "errors": [{"field": "event", "message": reason}],
-                                      "shop_id": data.get("shop_id"), "template_id": data.get("template_id")}
-
-
-@handles(EventType.DELIVERY_TEMPLATE_READY, reject=_reject)
+@handles(EventType.DELIVERY_TEMPLATE_READY)
 def on_delivery_template_ready(ctx: Context) -> None:
     data = ctx.data
     redis = get_redis()
     shop = ShopStore(redis).get(data["shop_id"])
     if shop is None:
-        raise Rejected(f"shop {data['shop_id']} is not connected to etsyflow")
-    client, once = clients.clients(data["shop_id"])
+        raise Refused(f"shop {data['shop_id']} is not connected to etsyflow")
+    client, once = clients(data["shop_id"])
     outcome = templates.sync(data, client=client, once=once, redis=redis,
                              update_allowed=shop.update_shipping_templates)
     ctx.log.info("delivery template synced", template_id=data["template_id"],

@@ -4,10 +4,10 @@ Importing it builds the broker from the environment and declares the actors.
 """
 
 from ..config import get_settings
-from ..config.broker import build_broker
 from ..config.logging import configure_logging
-from ..ops.metrics import instrument_worker
-from .base import setup
+from .actors import setup
+from .broker import build_broker
+from .metrics import instrument_worker
 
 configure_logging(get_settings().log_level)
 broker = build_broker()

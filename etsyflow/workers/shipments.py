@@ -9,15 +9,10 @@ reason when Etsy refuses it. The exactly-once work lives in
 
 from ..fulfilment.sender import ShipmentSender
 from ..messages import EventType
-from ..schemas.shipments import rejected_data
-from .base import Context, handles
+from .registry import Context, handles
 
 
-def _reject(event, data, reason):
-    return EventType.SHIPMENT_REJECTED, rejected_data(data, reason)
-
-
-@handles(EventType.ORDER_SHIPPED, reject=_reject)
+@handles(EventType.ORDER_SHIPPED)
 def on_order_shipped(ctx: Context) -> None:
     outcome = ShipmentSender(log=ctx.log).send(ctx.data, ctx.event.id)
     ctx.emit(EventType.SHIPMENT_CONFIRMED, outcome.confirmed, key=outcome.ref)

@@ -1,25 +1,18 @@
 """StockChanged → one SKU's quantity on Etsy, the rest of the matrix kept (see catalogue.stock)."""
 
-from ..catalogue import clients, stock
-from ..catalogue.listings import Refused
+from ..catalogue import stock
 from ..messages import EventType
 from ..schemas import listings as mapping
+from ..shops import clients
 from ..state import get_redis
-from .base import Context, Rejected, handles
+from .registry import Context, handles
 
 
-def _reject(event, data, reason):
-    return EventType.STOCK_REJECTED, mapping.stock_rejected_data(data, reason)
-
-
-@handles(EventType.STOCK_CHANGED, reject=_reject)
+@handles(EventType.STOCK_CHANGED)
 def on_stock_changed(ctx: Context) -> None:
     data = ctx.data
-    client, _once = clients.clients(data["shop_id"])
-    try:
-        outcome = stock.apply(data, client=client, redis=get_redis(), event_time=ctx.event.time)
-    except Refused as refused:
-        raise Rejected(refused.reason) from None
+    client, _once = clients(data["shop_id"])
+    outcome = stock.apply(data, client=client, redis=get_redis(), event_time=ctx.event.time)
     ctx.log.info("stock updated", sku=data["sku"], quantity=data["quantity"], listing_id=outcome.listing_id,
                  changed=outcome.changed)
     ctx.emit(EventType.STOCK_UPDATED, mapping.stock_data(

@@ -38,8 +38,8 @@ from dramatiq.common import current_millis, dq_name
 from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import Middleware
 
-from ..config.broker import HEARTBEAT_TIMEOUT
 from ..config.logging import get_logger
+from .options import HEARTBEAT_TIMEOUT
 
 log = get_logger("etsyflow.workers")
 

@@ -16,7 +16,8 @@ PROMISED_SECONDS = 30
 
 
 def test_messages_held_by_a_dead_worker_are_answered_within_thirty_seconds(real_redis, tail):
-    from etsyflow.config.broker import HEARTBEAT_TIMEOUT, build_broker
+    from etsyflow.workers.broker import build_broker
+    from etsyflow.workers.options import HEARTBEAT_TIMEOUT
     from etsyflow.runtime import Runtime
     from etsyflow.workers import setup
 

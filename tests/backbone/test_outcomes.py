@@ -27,7 +27,7 @@ class FlakyBroker(StubBroker):
 
 
 def test_a_retry_the_broker_refused_is_stored_before_the_message_is_acknowledged(embedded):
-    from etsyflow.config.broker import add_middleware
+    from etsyflow.workers.broker import add_middleware
 
     broker = FlakyBroker()
     add_middleware(broker)

@@ -5,6 +5,7 @@ import time
 from etsyflow.messages import CloudEvent, publish
 from etsyflow.shops.oauth import import_tokens
 from etsyflow.workers import parked_count
+from tests.waiting import wait_for
 
 
 def test_revoked_shop_parks_work_and_replays_it_after_reconnect(embedded_shop, sandbox, tail, runtime):
@@ -33,10 +34,7 @@ def test_revoked_shop_parks_work_and_replays_it_after_reconnect(embedded_shop, s
 
 
 def _wait(condition, timeout):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"condition not met within {timeout} s"
-        time.sleep(0.05)
+    wait_for(condition, timeout)
 
 
 def test_parking_is_bounded_in_count_and_age(embedded, configure, sandbox, tail):

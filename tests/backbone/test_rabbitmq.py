@@ -6,17 +6,14 @@ import uuid
 
 import pytest
 
-from tests.conftest import AMQP_URL, amqp_reachable, connect_shop
+from tests.conftest import AMQP_URL, amqp_reachable, connect_shop, require_service
 
 pytestmark = [pytest.mark.integration, pytest.mark.rabbitmq]
 
 
 @pytest.fixture
 def rabbit(configure, redis_url, sandbox):
-    if not amqp_reachable():
-        if os.environ.get("ETSYFLOW_TEST_RABBITMQ"):
-            pytest.fail("RabbitMQ was reported reachable by CI but does not answer")
-        pytest.skip("RabbitMQ is not reachable")
+    require_service(amqp_reachable(), "RabbitMQ", expected=bool(os.environ.get("ETSYFLOW_TEST_RABBITMQ")))
     configure(REDIS_URL=redis_url, BROKER_URL=AMQP_URL, EVENTS_URL=AMQP_URL, **sandbox.env())
     return connect_shop(sandbox)
 

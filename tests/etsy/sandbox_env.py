@@ -54,9 +54,9 @@ class Env:
         return ShopStore(self.redis, self.settings, prefix=self.prefix)
 
     def client(self, shop_id, **kwargs):
-        from etsyflow.etsy import EtsyClient
+        from etsyflow.shops import shop_client
 
-        return EtsyClient(shop_id, self.settings, self.redis, prefix=self.prefix, **kwargs)
+        return shop_client(shop_id, self.settings, self.redis, prefix=self.prefix, **kwargs)
 
     def dump(self) -> bytes:
         """Every key and value under this test's prefix and ``etsyflow:`` (bytes)."""

@@ -10,7 +10,7 @@ import pytest
 from etsyflow.config import Settings
 from etsyflow.etsy import EtsyClient
 from etsyflow.etsy.errors import AuthFailed, PermanentError, RateLimited, ShopNotConnected, TransientError
-from etsyflow.shops import ShopStore
+from etsyflow.shops import ShopStore, shop_client
 
 from .scripted import scripted_session
 
@@ -28,7 +28,7 @@ def etsy():
     store = ShopStore(redis, SETTINGS)
     store.save_tokens(SHOP, ACCESS, REFRESH, 3600, connected=True)
     session, adapter = scripted_session()
-    client = EtsyClient(SHOP, SETTINGS, redis, session, max_retry_seconds=10)
+    client = shop_client(SHOP, SETTINGS, redis, session, max_retry_seconds=10)
     client.transport.backoff_seconds = 0.01
     return client, adapter, store
 
@@ -239,7 +239,7 @@ def test_validation_errors_come_back_readable(etsy):
 
 def test_not_connected_shop_fails_without_calling(etsy):
     _, adapter, store = etsy
-    client = EtsyClient(999, SETTINGS, store.redis, adapter_session(adapter))
+    client = shop_client(999, SETTINGS, store.redis, adapter_session(adapter))
     with pytest.raises(ShopNotConnected, match="shop 999 is not connected"):  # rejected, not parked
         client.get_shop()
     assert adapter.sent == []
@@ -256,7 +256,7 @@ def adapter_session(adapter):
 def test_without_the_shared_secret_nothing_is_sent(etsy):
     _, adapter, store = etsy
     settings = SETTINGS.with_overrides(etsy_shared_secret=None)
-    client = EtsyClient(SHOP, settings, store.redis, adapter_session(adapter), store=ShopStore(store.redis, settings))
+    client = shop_client(SHOP, settings, store.redis, adapter_session(adapter), store=ShopStore(store.redis, settings))
     with pytest.raises(PermanentError, match="ETSY_SHARED_SECRET is not set"):
         client.get_me()
     assert adapter.sent == []

@@ -1,7 +1,7 @@
 """Contract: every operation the client uses, sent for real to the sandbox, checked
 against Etsy's own OpenAPI document with openapi-core — requests AND responses.
 
-The document is read from ``../shared/etsy/openapi.json`` (never copied into
+The document is read from ``ETSY_OPENAPI_PATH`` (never copied into
 the project). Three things openapi-core reads differently from the OpenAPI 3.0
 text are adjusted in the in-memory copy only, each without changing what is
 valid:
@@ -23,18 +23,20 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+import os
 import re
 from pathlib import Path
 
 import pytest
 
 from etsyflow.etsy import EtsyClient
-from etsyflow.shops import import_tokens
+from etsyflow.shops import import_tokens, shop_client
+from tests.conftest import require_service
 
 # openapi-core (the sandbox's checker and ours) warns that it cannot check the oauth2 scheme.
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore:Unsupported scheme type")]
 
-DOCUMENT = Path(__file__).resolve().parents[2].parent / "shared" / "etsy" / "openapi.json"
+DOCUMENT = Path(os.environ.get("ETSY_OPENAPI_PATH") or "openapi.json")
 
 
 def _drop_null_defaults(node):
@@ -50,8 +52,7 @@ def _drop_null_defaults(node):
 
 @pytest.fixture(scope="module")
 def document() -> dict:
-    if not DOCUMENT.is_file():
-        pytest.fail(f"Etsy's OpenAPI document is missing at {DOCUMENT}")
+    require_service(DOCUMENT.is_file(), "Etsy's openapi.json (ETSY_OPENAPI_PATH)")
     return json.loads(DOCUMENT.read_text(encoding="utf-8"))
 
 
@@ -135,7 +136,7 @@ def test_client_requests_and_sandbox_responses_follow_etsys_openapi(env, documen
     exchanges = []  # (operationId, requests.Response)
     shop = env.admin.create_shop(shop_name="ContractShop")
     import_tokens(shop["shop_id"], shop["access_token"], shop["refresh_token"], store=env.store())
-    client = EtsyClient(shop["shop_id"], env.settings, env.redis, prefix=env.prefix,
+    client = shop_client(shop["shop_id"], env.settings, env.redis, prefix=env.prefix,
                         response_hook=lambda op, response: exchanges.append((op, response)))
 
     # Shop and user.

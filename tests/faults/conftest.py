@@ -113,7 +113,7 @@ class WorkerProcess:
 
     def __init__(self, env: dict, log_path: Path, *, threads: int = 4):
         from etsyflow.config import Settings
-        from etsyflow.ops.metrics import prepare_worker_environment
+        from etsyflow.workers.metrics import prepare_worker_environment
 
         self.metrics_port = free_port()
         env = dict(env, METRICS_PORT=str(self.metrics_port))
@@ -360,7 +360,7 @@ def one_redis_stack(configure, private_redis, tmp_path):
 @pytest.fixture
 def rabbit_stack(fault_env, private_redis, tmp_path, configure):
     """The same stack with RabbitMQ (``ETSYFLOW_TEST_AMQP_URL``) as the Dramatiq broker."""
-    from etsyflow.config.broker import build_broker
+    from etsyflow.workers.broker import build_broker
     from etsyflow.workers import setup
     from tests.conftest import AMQP_URL, amqp_reachable
 

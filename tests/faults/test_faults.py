@@ -84,8 +84,8 @@ def any_stack(request):
 
 
 def test_worker_process_killed_mid_run_then_restarted(any_stack):
-    from etsyflow.config.broker import HEARTBEAT_TIMEOUT
-    from etsyflow.ops.queues import queue_counts
+    from etsyflow.workers.options import HEARTBEAT_TIMEOUT
+    from etsyflow.workers.queues import queue_counts
 
     stack, broker = any_stack
     work = Workload(stack.sandbox, stack.shop_id, stack.tail, listings=20, orders=40, shipments=20,
@@ -121,7 +121,7 @@ def test_worker_process_killed_mid_run_then_restarted(any_stack):
 
 
 def test_broker_crashes_mid_run_and_comes_back(stack):
-    from etsyflow.ops.queues import queue_counts
+    from etsyflow.workers.queues import queue_counts
 
     work = Workload(stack.sandbox, stack.shop_id, stack.tail, listings=20, orders=40, shipments=20, run="broker")
     work.prepare()
@@ -161,7 +161,7 @@ def test_the_one_redis_crashes_and_comes_back_from_its_file(one_redis_stack, whe
     """State, broker and bus on one Redis with an fsync'd append-only file; SIGKILL at 30 % done (or
     while the bridge is still taking the events off the bus), restarted on the same port 3 s later:
     everything completes once, within 2 × the heartbeat timeout."""
-    from etsyflow.config.broker import HEARTBEAT_TIMEOUT
+    from etsyflow.workers.options import HEARTBEAT_TIMEOUT
 
     stack = one_redis_stack
     work = Workload(stack.sandbox, stack.shop_id, stack.tail, listings=20, orders=0, shipments=0, run="one")
@@ -210,7 +210,7 @@ def test_rabbitmq_drops_every_connection_mid_run(rabbit_stack):
     import subprocess
     from urllib.parse import urlparse
 
-    from etsyflow.config.broker import HEARTBEAT_TIMEOUT
+    from etsyflow.workers.options import HEARTBEAT_TIMEOUT
     from tests.conftest import AMQP_URL
 
     if shutil.which("rabbitmqctl") is None:

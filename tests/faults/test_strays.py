@@ -15,7 +15,8 @@ OUTAGE_SECONDS = 3.0
 
 
 def test_a_delayed_message_held_in_memory_survives_a_broker_restart(configure, private_redis, redis_url):
-    from etsyflow.config.broker import HEARTBEAT_TIMEOUT, build_broker
+    from etsyflow.workers.broker import build_broker
+    from etsyflow.workers.options import HEARTBEAT_TIMEOUT
     from etsyflow.messages.tail import EventTail
     from etsyflow.runtime import Runtime
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
 from etsyflow.messages import CloudEvent, publish
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -29,15 +29,8 @@ def settled(runtime, timeout=30.0) -> None:
     assert runtime.join(timeout), f"queues not drained within {timeout} s"
 
 
-def eventually(check, timeout=15.0, every=0.1):
-    """Poll ``check()`` until it returns something true (bounded); returns it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, f"not true within {timeout} s"
-            return value
-        time.sleep(every)
+def eventually(check, timeout=15.0):
+    return wait_for(check, timeout)
 
 
 def test_a_shipment_reaches_etsy_once_and_is_confirmed(shop, tail, runtime):
@@ -93,11 +86,11 @@ def test_carrier_spellings_reach_etsy_as_etsy_names(shop, tail, runtime):
 
 
 def test_unknown_carrier_keeps_the_number_via_other_and_the_note(shop, tail, runtime):
-    from etsyflow.etsy import EtsyClient
+    from etsyflow.shops import shop_client
 
     # What Etsy does with a carrier name it does not know: the tracking code is dropped.
     raw = shop.order()
-    EtsyClient(shop.shop_id).create_receipt_shipment(raw, tracking_code="CX123", carrier_name="Courier Express")
+    shop_client(shop.shop_id).create_receipt_shipment(raw, tracking_code="CX123", carrier_name="Courier Express")
     [dropped] = shop.shipments(raw)
     assert not dropped["tracking_code"]
 
@@ -173,7 +166,7 @@ def settle_seconds():
     from etsyflow.config import get_settings, reset_settings
 
     before = get_settings()
-    yield lambda seconds: reset_settings(before.with_overrides(shipment_settle_seconds=seconds))
+    yield lambda seconds: reset_settings(before.with_overrides(write_settle_seconds=seconds))
     reset_settings(before)
 
 

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from etsyflow.messages import CloudEvent, publish
+from tests.conftest import require_service
 
 
 # -- images ---------------------------------------------------------------------------
@@ -107,8 +108,7 @@ def sandbox_server():
     from etsyflow.sandbox.spec import find_openapi_path
     from etsyflow.sandbox.testing import run_sandbox
 
-    if find_openapi_path() is None:
-        pytest.skip("Etsy's openapi.json not found (../shared/etsy/openapi.json or ETSY_OPENAPI_PATH)")
+    require_service(find_openapi_path() is not None, "Etsy's openapi.json (ETSY_OPENAPI_PATH)")
     with run_sandbox(rate_per_second=1000, rate_per_day=1_000_000) as handle:
         yield handle
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from etsyflow.catalogue import inventory as inv
+from etsyflow.schemas import inventory as inv
 from etsyflow.catalogue.listings import target_state
 from etsyflow.sandbox import taxonomy as sandbox_taxonomy
 from etsyflow.schemas import listings as mapping
@@ -42,7 +42,7 @@ def test_variations_use_the_category_properties_with_etsy_value_ids_and_scale():
     assert zero == {"price": "25.00", "quantity": 0, "is_enabled": False, "readiness_state_id": 77}
     matrix = inv.matrix(products, ids)
     assert matrix["price_on_property"] == [200]          # the price depends on the colour only
-    assert matrix["quantity_on_property"] == [200, 100]  # in property_values order (#375)
+    assert matrix["quantity_on_property"] == [200, 100]  # in property_values order (etsy/open-api#375)
     assert matrix["sku_on_property"] == [200, 100]
 
 

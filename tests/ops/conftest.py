@@ -4,12 +4,12 @@ HTTP and a connected shop (``redis_shop``), the in-process runtime and an event 
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from click.testing import CliRunner
 
 from etsyflow.messages import CloudEvent
+from tests.waiting import wait_for
 
 
 def cli(*args, input=None) -> str:
@@ -31,15 +31,8 @@ def shipped_event(shop_id: int, receipt_id: int, tracking: str = "JC243137885GB"
                           source="wms")
 
 
-def eventually(check, timeout=15.0, every=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout} s for {what}")
-        time.sleep(every)
+def eventually(check, timeout=15.0, what="condition"):
+    return wait_for(check, timeout, what)
 
 
 @pytest.fixture

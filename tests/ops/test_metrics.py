@@ -77,7 +77,7 @@ def worker_process(ops_shop, sandbox, redis_url, tmp_path):
 
 
 def test_worker_serves_dramatiq_and_etsyflow_series(ops_shop, sandbox, worker_process, tail):
-    from etsyflow.config.broker import build_broker
+    from etsyflow.workers.broker import build_broker
     from etsyflow.workers import setup
 
     port = worker_process
@@ -126,7 +126,7 @@ def test_worker_serves_dramatiq_and_etsyflow_series(ops_shop, sandbox, worker_pr
 def test_bridge_serves_events_published_and_rejected(ops_shop, sandbox, tail, runtime):
     from etsyflow.config import get_settings
     from etsyflow.messages import publish
-    from etsyflow.ops import metrics
+    from etsyflow.workers import metrics
 
     base = free_port()
     settings = get_settings().with_overrides(metrics_port=base - 1)  # the bridge serves on METRICS_PORT + 1

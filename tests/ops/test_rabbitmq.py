@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from tests.conftest import AMQP_URL, amqp_reachable, connect_shop
+from tests.conftest import AMQP_URL, amqp_reachable, connect_shop, require_service
 
 from .conftest import cli, cli_json, eventually, shipped_event
 
@@ -17,17 +17,14 @@ QUEUE = "etsyflow.fulfilment"
 
 @pytest.fixture
 def rabbit_shop(configure, redis_url, sandbox):
-    if not amqp_reachable():
-        if os.environ.get("ETSYFLOW_TEST_RABBITMQ"):
-            pytest.fail("RabbitMQ was reported reachable by CI but does not answer")
-        pytest.skip("RabbitMQ is not reachable")
+    require_service(amqp_reachable(), "RabbitMQ", expected=bool(os.environ.get("ETSYFLOW_TEST_RABBITMQ")))
     configure(REDIS_URL=redis_url, BROKER_URL=AMQP_URL, EVENTS_URL=redis_url, ETSY_TIMEOUT_SECONDS="2",
               SHIPMENT_SETTLE_SECONDS="1", **sandbox.env())
     return connect_shop(sandbox)
 
 
 def test_dead_letter_listed_and_replayed_on_rabbitmq(rabbit_shop, sandbox, tail):
-    from etsyflow.config.broker import build_broker
+    from etsyflow.workers.broker import build_broker
     from etsyflow.runtime import Runtime
 
     broker = build_broker()

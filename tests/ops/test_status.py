@@ -21,7 +21,7 @@ def test_status_matches_the_broker_the_shops_and_the_quota(ops_shop, sandbox, re
     import redis
     from dramatiq.brokers.redis import RedisBroker
 
-    from etsyflow.config.broker import add_middleware, build_broker
+    from etsyflow.workers.broker import add_middleware, build_broker
     from etsyflow.etsy.ratelimit import RateLimiter
     from etsyflow.orders.store import OrderState
     from etsyflow.shops import ShopStore

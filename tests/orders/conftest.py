@@ -3,7 +3,6 @@ a connected shop whose tokens were imported the way an operator does it."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -12,6 +11,7 @@ import pytest
 from etsyflow.sandbox.config import DEFAULT_WEBHOOK_SECRET
 
 from ..conftest import TEST_SECRET_KEY  # noqa: F401  (re-exported for the subprocess tests)
+from tests.waiting import wait_for
 
 
 @dataclass
@@ -80,14 +80,8 @@ def drain(tail, timeout=15.0):
     tail.wait_for("EventRejected", lambda e: e["data"].get("id") == marker, timeout=timeout)
 
 
-def wait_until(condition, timeout=15.0, interval=0.02, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"waited {timeout} s for {what}")
+def wait_until(condition, timeout=15.0, what="condition"):
+    return wait_for(condition, timeout, what)
 
 
 def polls_done(shop_id, mode="incremental"):

@@ -12,17 +12,20 @@ def test_processes_need_redis(embedded):
         assert result.exit_code != 0 and "REDIS_URL" in result.output, result.output
 
 
-def test_webhooks_need_a_signing_secret(configure, monkeypatch):
-    configure(REDIS_URL="redis://127.0.0.1:6379/12")
+def test_webhooks_need_a_signing_secret(configure, redis_url):
+    configure(REDIS_URL=redis_url)
     result = CliRunner().invoke(main, ["webhooks", "--port", "8099"])
     assert result.exit_code != 0 and "WEBHOOK_SIGNING_SECRET" in result.output
 
 
-def test_bad_orders_setting_is_named(configure, monkeypatch):
-    configure(REDIS_URL="redis://127.0.0.1:6379/12")
+def test_bad_orders_setting_is_named_at_start(configure, redis_url, monkeypatch):
+    from etsyflow.config import reset_settings
+
+    monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("ORDERS_OVERLAP_SECONDS", "soon")
+    reset_settings()  # the CLI reads and checks the environment at start
     result = CliRunner().invoke(main, ["scheduler", "--once"])
-    assert result.exit_code != 0 and "ORDERS_OVERLAP_SECONDS" in result.output
+    assert result.exit_code != 0 and "ORDERS_OVERLAP_SECONDS='soon'" in result.output
 
 
 def test_scheduler_once_publishes_due_ticks(embedded):

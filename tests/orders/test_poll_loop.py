@@ -162,9 +162,9 @@ def test_reconcile_catches_refunds_and_hidden_cancellations(embedded, etsy, bus)
     [a, b, c] = etsy.add(3, at=etsy.clock - 3600)  # older than the overlap window
     etsy.add(1)  # a recent order moves the cursor on
     poll(etsy, bus)
-    etsy.change(a, bump=False, status="partially refunded", refunds=[REFUND])  # Etsy does not bump (#513)
+    etsy.change(a, bump=False, status="partially refunded", refunds=[REFUND])  # Etsy does not bump (etsy/open-api#513)
     etsy.change(b, bump=False, status="canceled")  # a cancellation that did not bump either
-    etsy.hide_canceled = True  # and leaves it out of the unfiltered list (#153)
+    etsy.hide_canceled = True  # and leaves it out of the unfiltered list (etsy/open-api#153)
     bus.events.clear()
     assert poll(etsy, bus).updated == 0  # the incremental poll cannot see either
     result = poll(etsy, bus, "reconcile")

@@ -9,7 +9,7 @@ from etsyflow.orders.config import OrdersConfig
 from etsyflow.orders.store import OrderState
 from etsyflow.orders.tick import poll_shop
 from etsyflow.shops.store import ShopStore
-from etsyflow.workers.base import Rejected
+from etsyflow.messages import Refused
 
 from .fake_etsy import FakeReceipts
 
@@ -65,7 +65,7 @@ def test_the_holder_polls_once_more_for_notes_left_meanwhile(etsy):
 
 
 def test_unknown_shop_is_rejected_and_reconnect_pending_shop_skipped(etsy):
-    with pytest.raises(Rejected, match="not connected"):
+    with pytest.raises(Refused, match="not connected"):
         poll_shop(tick(), 999, client=etsy)
     ShopStore().mark_auth_failed(SHOP, "revoked")
     assert run(tick(), etsy) == [] and etsy.calls == []

@@ -53,11 +53,14 @@ def freeze_mid_page(proc, state, timeout=60.0) -> int:
 
 
 def test_worker_killed_mid_page_then_every_order_exactly_once(shop, sandbox, redis_url, tail, tmp_path, monkeypatch):
-    from etsyflow.config.broker import HEARTBEAT_TIMEOUT, build_broker
+    from etsyflow.workers.broker import build_broker
+    from etsyflow.workers.options import HEARTBEAT_TIMEOUT
     from etsyflow.runtime import Runtime
     from etsyflow.workers import setup
 
-    monkeypatch.setenv("ORDERS_LOCK_TTL_SECONDS", LOCK_TTL)
+    from etsyflow.config import OrdersConfig, get_settings, reset_settings
+
+    reset_settings(get_settings().with_overrides(orders=OrdersConfig(lock_ttl_seconds=float(LOCK_TTL))))
     ids = shop.bulk(250, step_seconds=1)
     state = OrderState(shop.shop_id)
     proc = start_worker(redis_url, sandbox, tmp_path / "worker.log")

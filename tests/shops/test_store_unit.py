@@ -12,9 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from etsyflow.config import Settings
-from etsyflow.etsy import EtsyClient
 from etsyflow.etsy.errors import AuthFailed
-from etsyflow.shops import (ConnectError, SecretKeyMissing, ShopStore, complete, connect, import_legacy,
+from etsyflow.shops import (ConnectError, shop_client, SecretKeyMissing, ShopStore, complete, connect, import_legacy,
                             import_tokens, on_reconnect)
 from etsyflow.shops import oauth as shops_oauth
 from etsyflow.state import get_redis
@@ -95,7 +94,7 @@ def test_a_changed_secret_key_means_reconnect_not_garbage(app):
     other = ShopStore(get_redis(), app.with_overrides(secret_key="another-secret-key-0000000000"))
     session, adapter = scripted_session()
     with pytest.raises(AuthFailed, match="SECRET_KEY"):
-        EtsyClient(SHOP, other.settings, get_redis(), session, store=other).get_shop()
+        shop_client(SHOP, other.settings, get_redis(), session, store=other).get_shop()
     assert adapter.sent == []
 
 
@@ -240,7 +239,7 @@ def test_revoked_refresh_publishes_one_event_for_many_callers(app, tail):
 
     def call():
         try:
-            EtsyClient(SHOP, store.settings, get_redis(), session).get_shop()
+            shop_client(SHOP, store.settings, get_redis(), session).get_shop()
         except AuthFailed as error:
             errors.append(error)
 

@@ -23,9 +23,13 @@ from dataclasses import dataclass, field
 from dramatiq import Message
 from dramatiq.common import current_millis, q_name
 
+from ..config import get_settings
+from ..messages.contract import QUEUES
+from ..state import get_redis
 from . import records
+from .broker import build_broker
 from .middleware import LAST_ERROR, REPLAYS
-from .queues import NAMESPACE, is_amqp
+from .queues import NAMESPACE, broker_redis, is_amqp
 
 # Options Dramatiq or the broker add per delivery; a replayed message starts without them.
 _DELIVERY_OPTIONS = {"retries", "traceback", "requeue_timestamp", "eta", "redis_message_id", LAST_ERROR}
@@ -118,9 +122,6 @@ class DeadLetterQueue:
     """The dead-letter queues of etsyflow's work queues on the configured broker."""
 
     def __init__(self, settings=None, *, queues: list[str] | None = None, broker=None, state=None):
-        from ..config import get_settings
-        from ..workers.options import QUEUES
-
         self.settings = settings or get_settings()
         self.queues = list(queues or QUEUES)
         self._broker = broker
@@ -131,16 +132,12 @@ class DeadLetterQueue:
     @property
     def state(self):
         if self._state is None:
-            from ..state import get_redis
-
             self._state = get_redis()
         return self._state
 
     @property
     def broker(self):
         if self._broker is None:
-            from ..config.broker import build_broker
-
             self._broker = build_broker(self.settings)
         return self._broker
 
@@ -193,8 +190,6 @@ class DeadLetterQueue:
 
 class _RedisBackend:
     def __init__(self, settings):
-        from .queues import broker_redis
-
         self.client = broker_redis(settings)
 
     def messages(self, queues):
@@ -232,7 +227,7 @@ class _AmqpBackend:
         self.url = url
 
     def _connect(self):
-        import pika
+        import pika  # only a RabbitMQ deployment needs pika at run time
 
         params = pika.URLParameters(self.url)
         params.socket_timeout = 5
@@ -240,7 +235,7 @@ class _AmqpBackend:
         return pika.BlockingConnection(params)
 
     def _drain(self, channel, queue):
-        import pika
+        import pika  # only a RabbitMQ deployment needs pika at run time
 
         try:
             channel.queue_declare(f"{queue}.XQ", passive=True)

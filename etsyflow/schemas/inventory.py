@@ -1,10 +1,10 @@
 """The inventory matrix: one whole object, always written whole.
 
 Etsy's ``updateListingInventory`` replaces every product of a listing
-(#134, #159, #168): a partial matrix wipes the variations that are missing
-(#337). So every change here takes a whole matrix and returns a whole
+(etsy/open-api#134, etsy/open-api#159, etsy/open-api#168): a partial matrix wipes the variations that are missing
+(etsy/open-api#337). So every change here takes a whole matrix and returns a whole
 matrix, and the ``*_on_property`` lists are derived from the products, in
-``property_values`` order (#375).
+``property_values`` order (etsy/open-api#375).
 
 The matrix shape is :func:`etsyflow.schemas.listings.inventory_from_etsy`'s:
 ``{"products": [{sku, property_values, offerings}], "price_on_property",

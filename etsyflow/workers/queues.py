@@ -24,6 +24,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from ..config import get_settings
+from ..messages.contract import QUEUES
+from ..state.connection import make_client
+from .options import HEARTBEAT_TIMEOUT
+from .upkeep import BEAT_SECONDS
+
 NAMESPACE = "dramatiq"
 
 
@@ -88,7 +94,7 @@ def redis_queue_counts(client, queues: list[str], *, heartbeat_timeout_ms: int,
 
 def amqp_queue_counts(url: str, queues: list[str]) -> list[QueueCounts]:
     """Ready counts of ``queues`` (and their .DQ/.XQ) by passive declare on RabbitMQ."""
-    import pika
+    import pika  # only a RabbitMQ deployment needs pika at run time
 
     params = pika.URLParameters(url)
     params.socket_timeout = 5
@@ -112,11 +118,6 @@ def amqp_queue_counts(url: str, queues: list[str]) -> list[QueueCounts]:
 
 def queue_counts(settings=None, queues: list[str] | None = None) -> list[QueueCounts]:
     """Counts of etsyflow's queues on the configured broker."""
-    from ..config import get_settings
-    from ..config.broker import HEARTBEAT_TIMEOUT
-    from ..workers.options import QUEUES
-    from ..workers.upkeep import BEAT_SECONDS
-
     settings = settings or get_settings()
     queues = list(queues or QUEUES)
     url = settings.effective_broker_url
@@ -128,9 +129,6 @@ def queue_counts(settings=None, queues: list[str] | None = None) -> list[QueueCo
 
 def broker_redis(settings=None):
     """A redis-py client on the Dramatiq broker (``BROKER_URL``, else ``REDIS_URL``, else embedded)."""
-    from ..config import get_settings
-    from ..state.connection import make_client
-
     settings = settings or get_settings()
     url = settings.effective_broker_url
     if is_amqp(url):

@@ -2,7 +2,7 @@
 
 Dramatiq's dead-letter queues keep the message as it was last enqueued, so
 they do not hold the error of the final attempt (nor any error when
-``max_retries`` is 0). :class:`~etsyflow.ops.middleware.DeadLetters` writes one
+``max_retries`` is 0). :class:`~etsyflow.workers.middleware.DeadLetters` writes one
 record per dead-lettered message into the state Redis:
 
     etsyflow:ops:dead:<message id>   STR  JSON {last_error, error_type, retries,

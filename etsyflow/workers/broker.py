@@ -2,7 +2,9 @@
 
 - unset (and no ``REDIS_URL``): Dramatiq's Redis broker on the embedded
   fakeredis server, for one process (``etsyflow demo``);
-- ``redis://…``: Dramatiq's Redis broker;
+- ``redis://…``: Dramatiq's Redis broker (:class:`.redis_broker.RedisBroker`:
+  nothing stranded by a lost connection), with :class:`.upkeep.Upkeep`
+  returning dead workers' messages on a timer;
 - ``amqp://…``: Dramatiq's RabbitMQ broker with publisher confirms, so an
   enqueue returns only once RabbitMQ has the message.
 
@@ -17,22 +19,13 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage
 
-from .settings import Settings, get_settings
-
-# Dead-lettered messages are kept 14 days (milliseconds), long enough to fix
-# the cause over a holiday and replay them.
-DEAD_MESSAGE_TTL = 14 * 24 * 3600 * 1000
-# A Redis worker process silent this long (milliseconds) is dead: its unacked
-# messages go back to their queues (see etsyflow.workers.upkeep, which beats
-# every 5 s in each worker and runs the queue maintenance on that timer).
-# 15 s is three missed beats: a living process is never taken for dead, and a
-# killed worker's messages are back within 20 s (Dramatiq's default is 60 s,
-# with maintenance left to chance).
-HEARTBEAT_TIMEOUT = 15_000
-# Queue maintenance runs on the upkeep timer, not on a random share of commands
-# (a random run right after a broker outage would judge workers dead by
-# heartbeats that aged during the outage).
-MAINTENANCE_CHANCE = 0
+from ..config.settings import Settings, get_settings
+from ..state.connection import make_client
+from . import outcomes
+from .middleware import DeadLetters
+from .options import DEAD_MESSAGE_TTL, HEARTBEAT_TIMEOUT, MAINTENANCE_CHANCE
+from .redis_broker import RedisBroker as SafeRedisBroker
+from .upkeep import Upkeep
 
 
 def build_broker(settings: Settings | None = None) -> dramatiq.Broker:
@@ -44,26 +37,17 @@ def build_broker(settings: Settings | None = None) -> dramatiq.Broker:
         # environment variable, read when dramatiq is imported (7 days by default).
         broker = RabbitmqBroker(url=url, confirm_delivery=True)
     elif url:
-        from ..workers.redis_broker import RedisBroker as SafeRedisBroker
-
         broker = SafeRedisBroker(url=url, dead_message_ttl=DEAD_MESSAGE_TTL, heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                             maintenance_chance=MAINTENANCE_CHANCE, socket_timeout=10, socket_connect_timeout=5)
+                                 maintenance_chance=MAINTENANCE_CHANCE, socket_timeout=10, socket_connect_timeout=5)
     else:
-        from ..state.connection import make_client
-        from ..workers.redis_broker import RedisBroker as SafeRedisBroker
-
         broker = SafeRedisBroker(client=make_client(None), dead_message_ttl=DEAD_MESSAGE_TTL,
-                             heartbeat_timeout=HEARTBEAT_TIMEOUT, maintenance_chance=MAINTENANCE_CHANCE)
+                                 heartbeat_timeout=HEARTBEAT_TIMEOUT, maintenance_chance=MAINTENANCE_CHANCE)
     add_middleware(broker)
     return broker
 
 
 def add_middleware(broker: dramatiq.Broker) -> None:
     """Middleware every etsyflow broker needs (also applied to test brokers)."""
-    from ..ops.middleware import DeadLetters
-    from ..workers import outcomes
-    from ..workers.upkeep import Upkeep
-
     # Retries whose enqueue failure holds the acknowledgement back (nothing acked before its retry is stored).
     outcomes.install(broker)
     present = {type(m) for m in broker.middleware}

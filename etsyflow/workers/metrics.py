@@ -44,7 +44,13 @@ import threading
 
 from dramatiq.middleware import Middleware
 
+from ..config import get_settings
 from ..config.logging import get_logger
+from ..etsy.ratelimit import RateLimiter
+from ..messages import add_listener
+from ..messages.contract import REJECTIONS
+from ..state import get_redis
+from .queues import queue_counts
 
 log = get_logger("etsyflow.ops.metrics")
 
@@ -52,7 +58,8 @@ log = get_logger("etsyflow.ops.metrics")
 REFRESH_SECONDS = 15.0
 #: Port offsets from ``METRICS_PORT`` per process kind.
 PORT_OFFSETS = {"worker": 0, "bridge": 1, "scheduler": 2, "webhooks": 3}
-REJECTION_TYPES = frozenset({"EventRejected", "ListingRejected", "StockRejected", "ShipmentRejected"})
+#: Rejection types, from the contract table.
+REJECTION_TYPES = REJECTIONS
 
 _lock = threading.Lock()
 _metrics: dict | None = None
@@ -61,8 +68,6 @@ _refresher: threading.Thread | None = None
 
 
 def port_for(kind: str, settings=None) -> int | None:
-    from ..config import get_settings
-
     settings = settings or get_settings()
     if not settings.metrics_port:
         return None
@@ -74,6 +79,8 @@ def _get() -> dict:
     global _metrics
     with _lock:
         if _metrics is None:
+            # Imported here, not at the top: prometheus_client picks its storage (multiprocess
+            # or not) when first imported, after prepare_worker_environment has run.
             from prometheus_client import Counter, Gauge
 
             _metrics = {
@@ -110,10 +117,6 @@ def dead_lettered(actor: str, queue: str) -> None:
 
 def refresh_gauges(settings=None) -> None:
     """Read the quota and queue counts once (bounded Redis calls)."""
-    from ..etsy.ratelimit import RateLimiter
-    from ..state import get_redis
-    from .queues import queue_counts
-
     series = _get()
     series["quota"].set(RateLimiter(get_redis(), settings).remaining_today())
     for q in queue_counts(settings):
@@ -131,11 +134,9 @@ def _refresh_forever(stop: threading.Event, interval: float) -> None:
             return
 
 
-def refresh_interval() -> float:
-    try:
-        return max(0.2, float(os.environ.get("METRICS_REFRESH_SECONDS", REFRESH_SECONDS)))
-    except ValueError:
-        return REFRESH_SECONDS
+def refresh_interval(settings=None) -> float:
+    """``METRICS_REFRESH_SECONDS`` (checked with the other settings)."""
+    return (settings or get_settings()).metrics_refresh_seconds
 
 
 def start_refresher(interval: float | None = None) -> threading.Event:
@@ -154,8 +155,6 @@ def start_refresher(interval: float | None = None) -> threading.Event:
 
 def _listen() -> None:
     global _listening
-    from ..messages import add_listener
-
     with _lock:
         if _listening:
             return
@@ -170,7 +169,7 @@ def serve(kind: str, settings=None, *, addr: str = "0.0.0.0") -> int | None:
     port = port_for(kind, settings)
     if port is None:
         return None
-    from prometheus_client import start_http_server
+    from prometheus_client import start_http_server  # late: see _get
 
     _get()
     _listen()
@@ -215,12 +214,13 @@ def instrument_worker(broker, settings=None) -> bool:
     """
     if port_for("worker", settings) is None:
         return False
+    # prometheus_client's own variable (read by it at import), not an etsyflow setting.
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         log.warning("METRICS_PORT is set but this worker was not started by `etsyflow worker`: "
                     "set dramatiq_prom_port, dramatiq_prom_db and PROMETHEUS_MULTIPROC_DIR (same directory) "
                     "before starting dramatiq, or use `etsyflow worker`; worker metrics are off")
         return False
-    from dramatiq.middleware.prometheus import Prometheus
+    from dramatiq.middleware.prometheus import Prometheus  # late: it imports prometheus_client, see _get
 
     if not any(isinstance(m, Prometheus) for m in broker.middleware):
         broker.add_middleware(EtsyflowSeries())

@@ -1,7 +1,7 @@
 """Dead-letter notice: when Dramatiq gives up on a message, say why and tell subscribers.
 
 :class:`DeadLetters` is Dramatiq middleware (added to every broker by
-:func:`etsyflow.config.broker.add_middleware`):
+:func:`etsyflow.workers.broker.add_middleware`):
 
 * after each failed attempt it keeps the error text in the message's options
   (``etsyflow_last_error``), so a retried message carries its previous error;
@@ -29,9 +29,15 @@ from dramatiq.common import q_name
 from dramatiq.middleware import Middleware
 
 from ..config.logging import get_logger
-from . import records
+from ..messages import publish
+from ..schemas import Invalid, validate_event
+from ..schemas.rejections import refusal
+from ..state import get_redis
+from . import metrics, records
+from .options import DEAD_MESSAGE_TTL, event_type_of
+from .outcomes import OutcomeNotStored, is_connection_error
 
-log = get_logger("etsyflow.ops")
+log = get_logger("etsyflow.workers")
 
 LAST_ERROR = "etsyflow_last_error"
 REPLAYS = "etsyflow_replays"
@@ -46,8 +52,6 @@ class DeadLetters(Middleware):
     """Record the last error of dead-lettered messages and publish a rejection notice."""
 
     def __init__(self, *, ttl_ms: int | None = None):
-        from ..config.broker import DEAD_MESSAGE_TTL
-
         self.ttl_ms = ttl_ms or DEAD_MESSAGE_TTL
         # Ids of messages whose attempt in this process just raised (a set is thread-safe enough:
         # each id is added and removed by the one thread running that message).
@@ -64,8 +68,6 @@ class DeadLetters(Middleware):
         self._failed.discard(message.message_id)
 
     def before_nack(self, broker, message):
-        from ..workers.outcomes import OutcomeNotStored, is_connection_error
-
         try:
             self._dead_lettered(broker, message)
         except Exception as error:
@@ -77,9 +79,6 @@ class DeadLetters(Middleware):
             log.exception("dead-letter notice failed", message_id=message.message_id)
 
     def _dead_lettered(self, broker, message) -> None:
-        from ..state import get_redis
-        from . import metrics
-
         ran_and_failed = message.message_id in self._failed
         retries = int(message.options.get("retries", 0) or 0)
         queue = q_name(message.queue_name)
@@ -108,23 +107,12 @@ def _skip_reason(broker, message) -> str:
 
 def publish_notice(message, reason: str):
     """Publish the rejection follow-up of the event carried by ``message``; returns it (or None)."""
-    from ..messages import publish
-    from ..schemas import Invalid, validate_event
-    from ..workers import base
-
-    event_type = message.actor_name[3:] if message.actor_name.startswith("on_") else None
-    handler = base.handler_for(event_type)
-    if handler is None or not message.args or not isinstance(message.args[0], dict):
+    event_type = event_type_of(message.actor_name)
+    if event_type is None or not message.args or not isinstance(message.args[0], dict):
         return None
     try:
         event, data = validate_event(message.args[0])
     except Invalid:
         return None  # an invalid event was answered with EventRejected when it arrived
     key = f"dead-letter:{message.message_id}:{int(message.options.get(REPLAYS, 0) or 0)}"
-    if handler.reject is not None:
-        rtype, rdata = handler.reject(event, data, reason)
-        notice = event.follow_up(rtype, rdata, key=key)
-    else:
-        notice = base.event_rejected(event, [{"field": "event", "message": reason}])
-        notice = event.follow_up(notice.type, notice.data, key=key)
-    return publish(notice)
+    return publish(refusal(event, data, reason, key=key))
