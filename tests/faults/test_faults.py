@@ -163,8 +163,7 @@ def test_the_one_redis_crashes_and_comes_back_from_its_file(one_redis_stack, whe
 
     (Not run "while the bridge forwards": kombu's Redis transport pops an event (BRPOP) before it
     records it as unacknowledged, so an event popped in the instant Redis dies lives only in the
-    bridge's memory; the bridge's requeue rules must keep and retry it — see the README's known
-    limitations.)"""
+    bridge's memory and kombu drops it — see the README's known limitations.)"""
     from etsyflow.workers.options import HEARTBEAT_TIMEOUT
 
     stack = one_redis_stack
