@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 
 import redis.exceptions
 from kombu.exceptions import OperationalError
@@ -60,8 +61,17 @@ def is_connection_error(error: BaseException, connection=None) -> bool:
     return isinstance(error, kinds)
 
 
+class _Stopping(Exception):
+    """Raised inside kombu's reconnection loop once the bridge was asked to stop."""
+
+
 class Bridge(ConsumerMixin):
-    """``Bridge(connection, actors).run()``; set ``should_stop = True`` to stop."""
+    """``Bridge(connection, actors).run()``; set ``should_stop = True`` to stop.
+
+    Stops within about a second in every state: between events, and also while
+    the bus is away (kombu's reconnection loop, which never looks at
+    ``should_stop`` by itself, checks it every second through its callback).
+    """
 
     def __init__(self, connection, actors: dict, *, max_event_bytes: int | None = None):
         self.connection = connection
@@ -77,6 +87,23 @@ class Bridge(ConsumerMixin):
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
         self.ready.set()
         log.info("bridge consuming", queue=BRIDGE_QUEUE.name)
+
+    def run(self, *args, **kwargs):
+        try:
+            super().run(*args, **kwargs)
+        except _Stopping:
+            pass
+        log.info("bridge stopped")
+
+    @contextmanager
+    def establish_connection(self):
+        with self.create_connection() as conn:
+            conn.ensure_connection(self.on_connection_error, self.connect_max_retries, callback=self._stop_check)
+            yield conn
+
+    def _stop_check(self) -> None:
+        if self.should_stop:
+            raise _Stopping()
 
     def on_connection_error(self, exc, interval):
         log.warning("bus connection lost; reconnecting", error=str(exc), retry_in_seconds=interval)

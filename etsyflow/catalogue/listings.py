@@ -43,8 +43,8 @@ from ..messages import Refused, RetryLater
 from ..schemas import inventory as inv
 from ..schemas import listings as mapping
 from ..schemas.linking import kept_field
+from . import freshness, keys, locks, records, shop, taxonomy
 from . import images as image_fetch
-from . import keys, locks, records, shop, taxonomy
 
 #: A draft created more than this long before the intent record is not ours (seconds).
 INTENT_SLACK_SECONDS = 300
@@ -121,11 +121,16 @@ def prepare(data: dict, *, client, once, redis) -> Desired:
 
 # -- the sync --------------------------------------------------------------------------
 
-def sync(data: dict, *, client, once, redis, session=None, lock_wait_seconds: float = locks.DEFAULT_WAIT_SECONDS) -> Result:
-    """Create or update the product's listing so Etsy holds ``data``."""
+def sync(data: dict, *, client, once, redis, session=None, lock_wait_seconds: float = locks.DEFAULT_WAIT_SECONDS,
+         event_time: str | None = None) -> Result:
+    """Create or update the product's listing so Etsy holds ``data``; refused when a newer
+    ListingReady (by ``event_time``) is already on Etsy."""
     desired = prepare(data, client=client, once=once, redis=redis)
     shop_id, product_id = data["shop_id"], data["product_id"]
     with locks.held(redis, keys.listing_lock(shop_id, product_id), wait_seconds=lock_wait_seconds):
+        stale = freshness.stale_product(redis, shop_id, product_id, event_time)
+        if stale:
+            raise Refused(stale)
         link = records.load_listing(redis, shop_id, product_id)
         old_skus = inv.skus(link.inventory or {}) + inv.skus(link.held or {})
         changed: list[str] = []
@@ -151,6 +156,8 @@ def sync(data: dict, *, client, once, redis, session=None, lock_wait_seconds: fl
         edits: dict = {}
         changed += _sync_fields_and_state(desired, link, client=client, redis=redis, edits=edits)
         records.index_skus(redis, shop_id, link.listing_id, product_id, inv.skus(desired.inventory), old_skus)
+        freshness.record_product(redis, shop_id, product_id, event_time)
+        freshness.record_stock(redis, shop_id, inv.skus(desired.inventory), event_time)
         return Result(link.listing_id, link.state or "draft", created, changed, **edits)
 
 

@@ -11,6 +11,12 @@ lives :data:`RENEWED_LEASE_SECONDS` and a keeper thread renews it while its
 holder runs, so a worker that dies (SIGKILL, lost host) blocks the product
 for seconds, not for the whole lease (found by the fault suite: a killed
 worker's listing waited 15 minutes).
+
+The lock is made with ``thread_local=False``: redis-py keeps a lock's token in
+thread-local storage by default, so the keeper thread (another thread) could
+not renew it — every renewal failed and a sync longer than 20 s lost its lock.
+Sharing the token between the holder and its keeper is safe: only they use
+this lock object.
 """
 
 from __future__ import annotations
@@ -20,6 +26,10 @@ import time
 from contextlib import contextmanager
 
 from redis.exceptions import LockError, RedisError
+
+from ..config.logging import get_logger
+
+log = get_logger("etsyflow.catalogue")
 
 #: A listing sync may download and upload 10 images: the lease matches the
 #: actor's 15-minute time limit (seconds).
@@ -38,7 +48,8 @@ class Busy(Exception):
 def held(redis, key: str, *, lease_seconds: float = LISTING_LEASE_SECONDS,
          wait_seconds: float = DEFAULT_WAIT_SECONDS):
     ttl = min(float(lease_seconds), RENEWED_LEASE_SECONDS)
-    lock = redis.lock(key, timeout=ttl, blocking=True, blocking_timeout=wait_seconds, sleep=0.05)
+    lock = redis.lock(key, timeout=ttl, blocking=True, blocking_timeout=wait_seconds, sleep=0.05,
+                      thread_local=False)
     if not lock.acquire():
         raise Busy(f"{key} is busy (waited {wait_seconds:.0f} s); will retry")
     stop = threading.Event()
@@ -66,5 +77,8 @@ def _keep(lock, ttl: float, renew_until: float, stop: threading.Event) -> None:
             return
         try:
             lock.reacquire()
-        except (LockError, RedisError):  # lost or Redis away: the holder learns it on release
+        except LockError:  # lost (taken over after an expiry): the holder learns it on release
+            log.warning("lock lost before its lease ended", key=lock.name)
             return
+        except RedisError:  # Redis away for a moment: try again next beat, the TTL still runs
+            continue

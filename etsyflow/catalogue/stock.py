@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from ..messages import Refused
 from ..schemas import listings as mapping
 from ..schemas import inventory as inv
-from . import keys, locks, records
+from . import freshness, keys, locks, records
 
 #: Fallback search: at most this many pages of 100 listings per state.
 SEARCH_PAGES = 10
@@ -63,7 +63,9 @@ def _search(client, sku: str) -> dict | None:
     return None
 
 
-def apply(data: dict, *, client, redis, lock_wait_seconds: float = locks.DEFAULT_WAIT_SECONDS) -> Outcome:
+def apply(data: dict, *, client, redis, lock_wait_seconds: float = locks.DEFAULT_WAIT_SECONDS,
+          event_time: str | None = None) -> Outcome:
+    """Write ``data``'s quantity; refused when a newer quantity (by ``event_time``) is on Etsy."""
     shop_id, sku, quantity = data["shop_id"], data["sku"], data["quantity"]
     entry = records.find_sku(redis, shop_id, sku)
     listing = None
@@ -78,6 +80,9 @@ def apply(data: dict, *, client, redis, lock_wait_seconds: float = locks.DEFAULT
         listing_id, product_id = int(entry["listing_id"]), entry.get("product_id") or external_product_id(
             entry["listing_id"])
     with locks.held(redis, keys.listing_lock(shop_id, product_id), wait_seconds=lock_wait_seconds):
+        stale = freshness.stale_stock(redis, shop_id, sku, event_time)
+        if stale:
+            raise Refused(stale)
         link = records.load_listing(redis, shop_id, product_id)
         if not link.linked:  # a listing etsyflow did not make: keep a record of our own
             listing = listing or client.get_listing(listing_id)
@@ -102,6 +107,7 @@ def apply(data: dict, *, client, redis, lock_wait_seconds: float = locks.DEFAULT
             base = inv.with_readiness(base, readiness)
         new = inv.with_quantity(base, sku, quantity)
         changed = _write(new, etsy_has, link, client=client, redis=redis)
+        freshness.record_stock(redis, shop_id, [sku], event_time)
         records.index_skus(redis, shop_id, link.listing_id, product_id, inv.skus(new), [])
         return Outcome(link.listing_id, None if product_id.startswith("@") else product_id,
                        link.state or "draft", changed)

@@ -27,16 +27,17 @@ def _echo_json(value) -> None:
 
 def _broker_errors(func, *args, **kwargs):
     """Run ``func``; connection problems and unknown ids become one clear line."""
-    import redis
-
     from ..ops import UnknownMessage
+    from ..workers.outcomes import is_connection_error
 
     try:
         return func(*args, **kwargs)
     except UnknownMessage as error:
         raise click.ClickException(str(error)) from None
-    except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
-        raise click.ClickException(f"cannot reach the broker or Redis: {error}") from None
+    except Exception as error:
+        if is_connection_error(error) or isinstance(error, OSError):
+            raise click.ClickException(f"cannot reach the broker or Redis: {error}") from None
+        raise
 
 
 @click.command("status")

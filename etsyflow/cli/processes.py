@@ -17,6 +17,11 @@ from .keys import require_readable_secrets
 
 log = get_logger("etsyflow.cli")
 
+#: How long (milliseconds) a worker told to stop lets running actors finish before it exits anyway
+#: (Dramatiq's default is 10 minutes). What it still holds stays unacknowledged and is back in its
+#: queue within 20 s (the upkeep of the other workers); under a supervisor's usual 30 s grace.
+WORKER_SHUTDOWN_TIMEOUT_MS = 25_000
+
 
 @click.command("bridge")
 def bridge() -> None:
@@ -52,6 +57,8 @@ def worker(dramatiq_args) -> None:
     from ..workers.metrics import prepare_worker_environment
 
     argv = [sys.executable, "-m", "dramatiq", "etsyflow.workers.main", *dramatiq_args]
+    if not any(a.startswith("--worker-shutdown-timeout") for a in dramatiq_args):
+        argv += ["--worker-shutdown-timeout", str(WORKER_SHUTDOWN_TIMEOUT_MS)]
     # With METRICS_PORT: Dramatiq's exposition server and the multiprocess metrics directory.
     os.execve(sys.executable, argv, prepare_worker_environment(dict(os.environ)))
 

@@ -87,6 +87,10 @@ class Settings:
     metrics_refresh_seconds: float = 15.0
     # The order download's ORDERS_* knobs (see etsyflow.config.orders).
     orders: OrdersConfig = field(default_factory=OrdersConfig)
+    # Events kept for a shop whose tokens were revoked, until it is reconnected: at most this
+    # many per shop, for at most this long (seconds); beyond, each is answered with its rejection.
+    parked_max_per_shop: int = 10000
+    parked_max_age_seconds: float = 7 * 86400.0
 
     # -- derived -------------------------------------------------------------
     @property
@@ -227,6 +231,8 @@ class Settings:
                                         else "SHIPMENT_SETTLE_SECONDS", 10.0, 0.0),
             metrics_refresh_seconds=number("METRICS_REFRESH_SECONDS", 15.0, 0.2),
             orders=OrdersConfig.from_env(env, problems),
+            parked_max_per_shop=integer("PARKED_MAX_PER_SHOP", 10000, 1),
+            parked_max_age_seconds=number("PARKED_MAX_AGE_SECONDS", 7 * 86400.0, 1.0),
         )
         if problems:
             raise ConfigError(problems)

@@ -146,6 +146,15 @@ class PermanentError(EtsyError):
     """Etsy refused the request for good (bad input, not found, forbidden): do not retry."""
 
 
+class ShopNotConnected(PermanentError):
+    """No tokens were ever stored for the shop: its events are answered with a rejection
+    (not parked: only a shop that was connected and lost its tokens waits for reconnection)."""
+
+    def __init__(self, shop_id):
+        self.shop_id = shop_id
+        super().__init__(f"shop {shop_id} is not connected")
+
+
 # -- decisions -----------------------------------------------------------------
 @dataclass(frozen=True)
 class Decision:

@@ -83,6 +83,19 @@ def events_url() -> str:
     return kombu_parameters(get_settings().effective_events_url)[0]
 
 
+# kombu's Redis transport keeps events a consumer took but had not acknowledged
+# when its connection died (the Redis server crashed) and gives them back only
+# after ``visibility_timeout``: one hour by default. The bridge acknowledges an
+# event within milliseconds (once the broker has its message); 12 s, checked
+# every second, brings such events back within 13 s of the crash, inside the
+# 30 s recovery bound. An event a stalled bridge holds longer is delivered a
+# second time: the actors skip what they already did, and follow-up ids
+# repeat (subscribers drop them). The sweep's mutex lives 5 s, not 5 minutes:
+# held when Redis died, it would survive in the append-only file and stop
+# every sweep until it expires.
+REDIS_UNACKED_OPTIONS = {"visibility_timeout": 12, "unacked_restore_interval": 1, "unacked_restore_throttle": 1,
+                         "unacked_mutex_expire": 5}
+
 # kombu's in-memory transport polls its queues; its default pause of 1 s
 # between polls would add a second to every hop of the embedded pipeline.
 MEMORY_POLLING_INTERVAL_SECONDS = 0.005
@@ -95,6 +108,8 @@ def connection(url: str | None = None) -> Connection:
     options = {"socket_timeout": 10}
     if url.startswith("memory://"):
         options["polling_interval"] = MEMORY_POLLING_INTERVAL_SECONDS
+    if url.startswith(("redis://", "rediss://")):
+        options.update(REDIS_UNACKED_OPTIONS)
     return Connection(url, ssl=tls or False, connect_timeout=5, transport_options=options)
 
 

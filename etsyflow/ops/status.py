@@ -16,6 +16,7 @@ from ..orders.store import OrderState
 from ..shops import ShopStore
 from ..state import get_redis
 from ..workers import parked_count
+from ..workers.parking import oldest_parked_at
 from ..workers.deadletters import DeadLetterQueue
 from ..workers.queues import queue_counts
 
@@ -35,6 +36,7 @@ def gather(settings=None, *, redis=None) -> dict:
             "last_poll_at": shop.last_poll_at, "order_cursor": orders.cursor(),
             "known_receipts": orders.seen_count(), "parked": parked_count(shop.shop_id),
             "listings_sync": listings_sync(redis, shop.shop_id),
+            "oldest_parked_at": oldest_parked_at(shop.shop_id),
         })
     dead_by_shop: dict[str, int] = {}
     if any(q["dead"] for q in queues):
@@ -48,6 +50,7 @@ def gather(settings=None, *, redis=None) -> dict:
         "queues": queues,
         "shops": shops,
         "quota": RateLimiter(redis, settings).status(),
+        "parking": {"max_per_shop": settings.parked_max_per_shop, "max_age_seconds": settings.parked_max_age_seconds},
     }
 
 
@@ -102,7 +105,9 @@ def render(status: dict) -> str:
     for q in status["queues"]:
         in_flight = "n/a" if q["in_flight"] is None else q["in_flight"]
         if q.get("orphaned"):
-            in_flight = f"{in_flight} (+{q['orphaned']} held by dead workers)"
+            back = q.get("orphans_return_at")
+            when = f", back in the queue within {max(1, round(back - now))} s" if back else ""
+            in_flight = f"{in_flight} (+{q['orphaned']} held by dead workers{when})"
         rows.append([q["queue"], q["ready"], in_flight, q["delayed"], q["dead"]])
     out += ["  " + line for line in table(["queue", "ready", "in flight", "delayed", "dead-lettered"], rows)]
     dead = sum(q["dead"] for q in status["queues"])
@@ -132,9 +137,13 @@ def render(status: dict) -> str:
                 out.append("  " + _listings_sync(s["shop_id"], sync, now))
         for s in status["shops"]:
             if s["token_status"] != "ok":
+                oldest = s.get("oldest_parked_at")
+                since = f", the oldest parked {_ago(oldest - now)}" if oldest else ""
                 out.append(f"  shop {s['shop_id']}: {s['auth_failed_reason'] or 'tokens no longer work'}; "
                            f"reconnect with `etsyflow shop connect --shop-id {s['shop_id']}` "
-                           f"({s['parked']} message(s) wait for it)")
+                           f"({s['parked']} message(s) wait for it{since}; kept at most "
+                           f"{status.get('parking', {}).get('max_per_shop', '?')} per shop for "
+                           f"{_ago(status.get('parking', {}).get('max_age_seconds', 0)).removeprefix('in ')})")
     q = status["quota"]
     out.append("")
     out.append("Etsy quota (whole deployment)")

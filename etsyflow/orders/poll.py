@@ -11,6 +11,12 @@ Incremental (the default)
     sharing one second falls back to plain offsets. The ``count`` of the answer
     ends the poll without an extra empty call.
 
+    Then the receipts *canceled* since the same point, asked for explicitly
+    (``was_canceled=true``; one call unless more than 100 were canceled): Etsy
+    leaves canceled receipts out of the unfiltered list (#153, #629), so without
+    this pass a cancellation would reach the bus only at the next reconcile. It
+    does not move the cursor.
+
 Reconcile
     Receipts *created* in the last ``ORDERS_RECONCILE_DAYS``, then the canceled
     ones of that window asked for explicitly: Etsy does not bump the
@@ -120,6 +126,22 @@ class Poller:
             since = int(self.clock() - self.config.initial_lookback_days * 86400)
         else:
             since = cursor - self.config.overlap_seconds
+        self._modified(result, since)
+        self._canceled(result, since)
+
+    def _canceled(self, result: PollResult, since: int) -> None:
+        """Receipts canceled (modified) since ``since``: Etsy's unfiltered list leaves them out."""
+        offset = 0
+        for _ in range(self.config.max_pages_per_tick):
+            page = self._page(result, schema.modified_since_query(since, offset=offset, canceled=True))
+            receipts = schema.page_results(page)
+            self._handle_page(result, receipts)
+            if self._last_page(page, receipts, offset):
+                return
+            offset += len(receipts)
+        result.more = True
+
+    def _modified(self, result: PollResult, since: int) -> None:
         offset = 0
         for _ in range(self.config.max_pages_per_tick):
             page = self._page(result, schema.modified_since_query(since, offset=offset))

@@ -29,6 +29,9 @@ LOW_WATER = 0.2
 MAX_INTERVAL_SECONDS = 3600.0
 #: Share of the polling budget that reconciles may take.
 RECONCILE_SHARE = 0.25
+#: The fewest calls a poll costs: the modified receipts, then the canceled ones asked for
+#: separately (Etsy leaves them out of the unfiltered list).
+MIN_CALLS_PER_POLL = 2.0
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,13 @@ class Plan:
 
 
 def plan(*, shops: int, poll_interval: float, reconcile_interval: float, per_day: int, share: float,
-         calls_per_poll: float = 1.0, calls_per_reconcile: float = 2.0, remaining: int | None = None) -> Plan:
+         calls_per_poll: float = MIN_CALLS_PER_POLL, calls_per_reconcile: float = 2.0,
+         remaining: int | None = None) -> Plan:
     """The intervals (seconds) for ``shops`` shops within the quota; see the module docstring."""
     shops = max(0, int(shops))
     per_day = max(1, int(per_day))
     budget = max(1.0, per_day * min(max(share, 0.0), 1.0))
-    calls_per_poll = max(1.0, float(calls_per_poll))
+    calls_per_poll = max(MIN_CALLS_PER_POLL, float(calls_per_poll))
     calls_per_reconcile = max(1.0, float(calls_per_reconcile))
     reasons = []
     reconcile = float(reconcile_interval)

@@ -28,7 +28,7 @@ from ..orders.poll import INCREMENTAL, RECONCILE
 from ..orders.store import OrderState
 from ..shops.store import ShopStore
 from ..state import get_redis
-from .budget import Plan, plan
+from .budget import MIN_CALLS_PER_POLL, Plan, plan
 
 log = get_logger("etsyflow.scheduler")
 
@@ -93,14 +93,15 @@ class Scheduler:
 
     def replan(self) -> Plan:
         shops = self.connected_shops()
-        poll_calls = [OrderState(s, self.redis, prefix=self.prefix).calls_average(INCREMENTAL, 1.0) for s in shops]
+        poll_calls = [OrderState(s, self.redis, prefix=self.prefix).calls_average(INCREMENTAL, MIN_CALLS_PER_POLL)
+                      for s in shops]
         reconcile_calls = [OrderState(s, self.redis, prefix=self.prefix).calls_average(RECONCILE, 2.0) for s in shops]
         remaining = self.remaining_today()
         current = plan(
             shops=len(shops), poll_interval=self.settings.poll_interval_seconds,
             reconcile_interval=self.settings.reconcile_interval_seconds, per_day=self.per_day(),
             share=self.config.poll_budget_share,
-            calls_per_poll=sum(poll_calls) / len(poll_calls) if poll_calls else 1.0,
+            calls_per_poll=sum(poll_calls) / len(poll_calls) if poll_calls else MIN_CALLS_PER_POLL,
             calls_per_reconcile=sum(reconcile_calls) / len(reconcile_calls) if reconcile_calls else 2.0,
             remaining=remaining)
         if self._plan is None or (current.poll_interval, current.reconcile_interval) != (

@@ -379,10 +379,17 @@ class OrderSchema(_Out):
 PAGE_SIZE = 100
 
 
-def modified_since_query(min_last_modified: int, *, offset: int = 0) -> dict:
-    """Receipts modified at or after ``min_last_modified`` (epoch s), oldest change first."""
-    return {"min_last_modified": int(min_last_modified), "sort_on": "updated", "sort_order": "asc",
-            "limit": PAGE_SIZE, "offset": int(offset)}
+def modified_since_query(min_last_modified: int, *, offset: int = 0, canceled: bool | None = None) -> dict:
+    """Receipts modified at or after ``min_last_modified`` (epoch s), oldest change first.
+
+    ``canceled=True`` asks for the canceled ones only: Etsy leaves them out of an
+    unfiltered list (#153, #629), so a poll asks for them separately.
+    """
+    query = {"min_last_modified": int(min_last_modified), "sort_on": "updated", "sort_order": "asc",
+             "limit": PAGE_SIZE, "offset": int(offset)}
+    if canceled is not None:
+        query["was_canceled"] = bool(canceled)
+    return query
 
 
 def created_since_query(min_created: int, *, offset: int = 0, canceled: bool | None = None) -> dict:

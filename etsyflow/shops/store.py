@@ -100,6 +100,14 @@ class TokenRecord:
     expires_at: float
     version: int
     token_status: str
+    #: How long the access token was issued for (seconds): Etsy's ``expires_in``.
+    lifetime_seconds: float = 3600.0
+
+
+def _lifetime(expires_at: bytes | None, refreshed_at: bytes | None) -> float:
+    """Seconds between a pair's save and its access token's expiry (3600 when unknown)."""
+    end, start = _float(expires_at and expires_at.decode()), _float(refreshed_at and refreshed_at.decode())
+    return end - start if end and start and end > start else 3600.0
 
 
 def check_shop_id(shop_id) -> int:
@@ -264,8 +272,8 @@ class ShopStore:
         """The decrypted pair, or None when the shop has none. Raises DecryptError on a wrong key."""
         shop_id = check_shop_id(shop_id)
         values = self.redis.hmget(self.shop_key(shop_id), "access_token", "refresh_token", "expires_at",
-                                  "token_version", "token_status")
-        access, refresh, expires_at, version, status = values
+                                  "token_version", "token_status", "refreshed_at")
+        access, refresh, expires_at, version, status, refreshed_at = values
         if not access or not refresh:
             return None
         number = _int(version and version.decode()) or 0
@@ -275,6 +283,7 @@ class ShopStore:
             expires_at=_float(expires_at and expires_at.decode()) or 0.0,
             version=number,
             token_status=(status or b"ok").decode(),
+            lifetime_seconds=_lifetime(expires_at, refreshed_at),
         )
 
     def _decrypt(self, shop_id: int, name: str, stored, version: int) -> str:

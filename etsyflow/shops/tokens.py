@@ -22,7 +22,7 @@ from redis.exceptions import LockError
 
 from ..config.logging import get_logger
 from ..etsy import metrics
-from ..etsy.errors import AuthFailed, TransientError
+from ..etsy.errors import AuthFailed, ShopNotConnected, TransientError
 from ..etsy.oauth import TokenGrant, refresh_grant
 from ..etsy.transport import Transport
 from ..messages import CloudEvent, EventType, publish
@@ -31,8 +31,16 @@ from .store import STATUS_AUTH_FAILED, ShopStore, TokenRecord
 
 log = get_logger("etsyflow.shops")
 
-#: Refresh when fewer than this many seconds of the access token are left.
+#: Refresh when fewer than this many seconds of the access token are left...
 REFRESH_MARGIN_SECONDS = 60.0
+#: ...or a tenth of the token's lifetime when that is smaller: Etsy chooses ``expires_in``, and a
+#: fixed 60 s margin on a token that lives less than 60 s refreshes on every call.
+REFRESH_MARGIN_SHARE = 0.1
+
+
+def refresh_margin(lifetime_seconds: float, most: float = REFRESH_MARGIN_SECONDS) -> float:
+    """Seconds before expiry at which a token issued for ``lifetime_seconds`` is refreshed."""
+    return min(most, max(lifetime_seconds, 0.0) * REFRESH_MARGIN_SHARE)
 
 
 class ShopTokens:
@@ -50,7 +58,7 @@ class ShopTokens:
     def access_token(self) -> str:
         """A usable access token, refreshed first if it expires within the margin."""
         record = self._load()
-        if record.expires_at - time.time() < self.margin_seconds:
+        if record.expires_at - time.time() < refresh_margin(record.lifetime_seconds, self.margin_seconds):
             return self.refresh(stale=record.access_token)
         return record.access_token
 
@@ -72,7 +80,7 @@ class ShopTokens:
         try:
             record = self._load()
             if stale is not None and record.access_token != stale and \
-                    record.expires_at - time.time() >= self.margin_seconds:
+                    record.expires_at - time.time() >= refresh_margin(record.lifetime_seconds, self.margin_seconds):
                 metrics.record_refresh("reused")
                 return record.access_token
             return self._refresh(record)
@@ -119,9 +127,8 @@ class ShopTokens:
             # backoff) until the operator fixes the key, and every attempt says so.
             log.error("secret_key_cannot_decrypt_tokens", shop_id=self.shop_id, error=str(error))
             raise
-        if record is None:
-            raise AuthFailed(self.shop_id, f"shop {self.shop_id} is not connected "
-                             f"(run `etsyflow shop connect --shop-id {self.shop_id}`)")
+        if record is None:  # never connected: rejected, not parked
+            raise ShopNotConnected(self.shop_id)
         if record.token_status == STATUS_AUTH_FAILED:
             _, reason = self.store.token_status(self.shop_id)
             raise AuthFailed(self.shop_id, f"shop must be reconnected: {reason or 'tokens revoked'}")

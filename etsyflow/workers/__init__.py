@@ -6,6 +6,9 @@
 - :mod:`.parking` — work kept for a shop that must reconnect;
 - :mod:`.options` — the contract table's options in Dramatiq's units;
 - :mod:`.broker` — the broker chosen by ``BROKER_URL``;
+- :mod:`.redis_broker`, :mod:`.upkeep`, :mod:`.outcomes` — recovery: nothing
+  stranded by a lost Redis connection, dead workers' messages back on a
+  timer, nothing acknowledged before its outcome is stored;
 - :mod:`.middleware`, :mod:`.records`, :mod:`.deadletters`, :mod:`.queues` —
   dead letters (notice, record, ``etsyflow dlq``) and queue counts;
 - :mod:`.metrics` — Prometheus series and how each process serves them;

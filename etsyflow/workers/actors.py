@@ -21,7 +21,8 @@ from ..config.logging import bind_event, get_logger, unbind_event
 from ..messages import publish
 from ..schemas import Invalid, validate_event
 from ..schemas.rejections import event_rejected, invalid_answers
-from ..shops import on_reconnect
+from ..etsy.errors import ShopNotConnected
+from ..shops import ShopStore, on_reconnect
 from ..state import get_redis
 from . import failures, modules, parking  # noqa: F401  (modules: imports every handler module)
 from .broker import add_middleware, build_broker
@@ -68,6 +69,7 @@ def process(event_type: str, envelope: dict) -> None:
         ctx = Context(event, data, dramatiq.middleware.CurrentMessage.get_current_message())
         outcome = failures.DONE
         try:
+            _require_connected(data.get("shop_id"), redis)
             handler.func(ctx)
         except Exception as error:  # the failure table: see failures.py
             outcome = failures.answer(event, data, envelope, error, _actors[event_type])
@@ -77,6 +79,13 @@ def process(event_type: str, envelope: dict) -> None:
             redis.set(done_key, b"1", ex=DONE_TTL_SECONDS)
     finally:
         unbind_event(tokens)
+
+
+def _require_connected(shop_id, redis) -> None:
+    """A shop that was never connected has nothing to wait for: its events are rejected
+    (checked first, so the reason names the shop, not a later missing piece)."""
+    if shop_id is not None and ShopStore(redis).get(shop_id) is None:
+        raise ShopNotConnected(shop_id)
 
 
 def setup(broker: dramatiq.Broker) -> dict[str, dramatiq.Actor]:

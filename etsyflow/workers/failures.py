@@ -12,7 +12,11 @@ Etsy ``RateLimited`` (daily)      re-enqueue delayed until the quota is back
 RetryLater`, Etsy ``RateLimited``   per-second limit's ``retry_after``)
 (per second)
 Etsy ``AuthFailed``               park the message for the shop; replayed when
-                                  it reconnects (:mod:`.parking`)
+                                  it reconnects (:mod:`.parking`; bounded in
+                                  count and age, beyond: the rejection)
+shop never connected              the type's rejection, "shop N is not
+(``ShopNotConnected``, a          connected" (checked before the handler runs)
+``PermanentError``)
 anything else                     raise: Dramatiq retries with backoff, then
                                   dead-letters (options in the contract table)
 ================================  ===========================================
@@ -62,7 +66,8 @@ def answer(event: CloudEvent, data: dict, envelope: dict, error: Exception, acto
     if isinstance(error, RetryLater):
         raise dramatiq.Retry(str(error), delay=int(error.seconds * 1000))
     if isinstance(error, AuthFailed):
-        park(data.get("shop_id"), event.type, envelope)
+        if not park(data.get("shop_id"), event.type, envelope):
+            return DONE  # over the parking bound: answered with its rejection
         log.warning("shop needs reconnecting; parked", reason=str(error))
         return PARKED
     return None

@@ -24,7 +24,7 @@ def on_listing_ready(ctx: Context) -> None:
         notice = refusal(ctx.event, data, ambiguous.reason)
         ctx.emit(notice.type, {**notice.data, "candidates": ambiguous.candidates})
         return
-    result = listings.sync(data, client=client, once=once, redis=redis)
+    result = listings.sync(data, client=client, once=once, redis=redis, event_time=ctx.event.time)
     ctx.log.info("listing synced", product_id=data["product_id"], listing_id=result.listing_id,
                  state=result.state, changed=result.changed)
     ctx.emit(EventType.LISTING_PUBLISHED, mapping.published_data(

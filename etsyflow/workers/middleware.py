@@ -5,8 +5,8 @@
 
 * after each failed attempt it keeps the error text in the message's options
   (``etsyflow_last_error``), so a retried message carries its previous error;
-* once the broker has really moved the message to the dead-letter queue
-  (``after_nack``) it records the final error (see :mod:`.records`) and
+* before the broker moves the message to the dead-letter queue
+  (``before_nack``) it records the final error (see :mod:`.records`) and
   publishes the actor's rejection follow-up — ``ListingRejected``,
   ``StockRejected``, ``ShipmentRejected`` …, or ``EventRejected`` for actors
   without one — with the reason "gave up after N attempts: <error>; kept in
@@ -16,6 +16,11 @@ The notice's id is derived from the cause, the Dramatiq message id and how
 often the message was replayed: a worker that dies between publishing it and
 the broker's bookkeeping publishes the same id again, while a message that
 fails again after a replay gets a new notice.
+
+The notice is part of the message's outcome: while the bus or the state store
+cannot take it (connection lost), ``before_nack`` raises
+:class:`~etsyflow.workers.outcomes.OutcomeNotStored`, so Dramatiq keeps the
+message unacknowledged and tries again every 5 s; the subscriber always hears.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from ..schemas.rejections import refusal
 from ..state import get_redis
 from . import metrics, records
 from .options import DEAD_MESSAGE_TTL, event_type_of
+from .outcomes import OutcomeNotStored, is_connection_error
 
 log = get_logger("etsyflow.workers")
 
@@ -61,15 +67,19 @@ class DeadLetters(Middleware):
     def after_ack(self, broker, message):
         self._failed.discard(message.message_id)
 
-    def after_nack(self, broker, message):
+    def before_nack(self, broker, message):
         try:
             self._dead_lettered(broker, message)
-        except Exception:  # the message is safe in the dead-letter queue whatever happens here
+        except Exception as error:
+            if is_connection_error(error):  # the bus or Redis is away: not nacked until the notice is out
+                log.warning("dead-letter notice not stored yet; retrying", message_id=message.message_id,
+                            error=str(error))
+                raise OutcomeNotStored(f"dead-letter notice of {message.message_id}: {error}") from error
+            # a bug here must not keep the message out of the dead-letter queue
             log.exception("dead-letter notice failed", message_id=message.message_id)
 
     def _dead_lettered(self, broker, message) -> None:
         ran_and_failed = message.message_id in self._failed
-        self._failed.discard(message.message_id)
         retries = int(message.options.get("retries", 0) or 0)
         queue = q_name(message.queue_name)
         last_error = message.options.get(LAST_ERROR) if ran_and_failed else _skip_reason(broker, message)
@@ -80,6 +90,7 @@ class DeadLetters(Middleware):
                     retries=retries, last_error=last_error)
         if ran_and_failed:  # retries exhausted (not dropped unrun): tell subscribers
             publish_notice(message, notice_reason(max(retries, 1), last_error))
+        self._failed.discard(message.message_id)
 
 
 def _skip_reason(broker, message) -> str:

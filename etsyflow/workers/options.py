@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..messages.contract import CONTRACT, QUEUES, Inbound
 
-__all__ = ["ACTOR_OPTIONS", "DEAD_MESSAGE_TTL", "HEARTBEAT_TIMEOUT", "QUEUES", "actor_name", "event_type_of",
+__all__ = ["ACTOR_OPTIONS", "DEAD_MESSAGE_TTL", "HEARTBEAT_TIMEOUT", "MAINTENANCE_CHANCE", "QUEUES", "actor_name", "event_type_of",
            "options_of"]
 
 SECOND = 1000
@@ -19,9 +19,17 @@ MINUTE = 60 * SECOND
 # Dead-lettered messages are kept 14 days (milliseconds), long enough to fix
 # the cause over a holiday and replay them.
 DEAD_MESSAGE_TTL = 14 * 24 * 3600 * 1000
-# A Redis worker that stops heartbeating for this long (milliseconds) has its
-# unacked messages put back for other workers.
-HEARTBEAT_TIMEOUT = 60_000
+# A Redis worker process silent this long (milliseconds) is dead: its unacked
+# messages go back to their queues (see .upkeep, which beats every 5 s in each
+# worker and runs the queue maintenance on that timer). 15 s is three missed
+# beats: a living process is never taken for dead, and a killed worker's
+# messages are back within 20 s (Dramatiq's default is 60 s, with maintenance
+# left to chance).
+HEARTBEAT_TIMEOUT = 15_000
+# Queue maintenance runs on the upkeep timer, not on a random share of commands
+# (a random run right after a broker outage would judge workers dead by
+# heartbeats that aged during the outage).
+MAINTENANCE_CHANCE = 0
 
 
 def options_of(entry: Inbound) -> dict:

@@ -10,8 +10,10 @@ Redis broker (see ``dramatiq/brokers/redis/dispatch.lua``), namespace ``dramatiq
     dramatiq:__heartbeats__   ZSET  worker id → last command (epoch ms)
 
 A worker whose heartbeat is older than the heartbeat timeout is dead: what it
-held is counted as ``orphaned`` (Dramatiq puts it back on the queue during
-queue maintenance) instead of ``in_flight``.
+held (on the queue and its delay queue) is counted as ``orphaned`` instead of
+``in_flight``, and ``orphans_return_at`` (epoch seconds) is when the last of it
+is back in its queue at the latest: the upkeep of any living worker
+(:mod:`etsyflow.workers.upkeep`) returns it one beat after the timeout.
 
 RabbitMQ: a passive ``queue.declare`` gives each queue's ready count; AMQP
 does not say how many are unacknowledged, so ``in_flight`` is ``None`` there
@@ -26,6 +28,7 @@ from ..config import get_settings
 from ..messages.contract import QUEUES
 from ..state.connection import make_client
 from .options import HEARTBEAT_TIMEOUT
+from .upkeep import BEAT_SECONDS
 
 NAMESPACE = "dramatiq"
 
@@ -38,6 +41,7 @@ class QueueCounts:
     delayed: int
     dead: int
     orphaned: int = 0
+    orphans_return_at: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -53,8 +57,11 @@ def _ms(redis) -> int:
 
 
 def redis_queue_counts(client, queues: list[str], *, heartbeat_timeout_ms: int,
-                       namespace: str = NAMESPACE) -> list[QueueCounts]:
-    """Counts of ``queues`` on a Redis broker (``client``: a redis-py client on the broker)."""
+                       namespace: str = NAMESPACE, beat_ms: int = 0) -> list[QueueCounts]:
+    """Counts of ``queues`` on a Redis broker (``client``: a redis-py client on the broker).
+
+    ``beat_ms``: the upkeep interval, added to the heartbeat timeout to say when
+    a dead worker's messages are back at the latest."""
     now = _ms(client)
     workers = [(w.decode() if isinstance(w, bytes) else w, float(score))
                for w, score in client.zrange(f"{namespace}:__heartbeats__", 0, -1, withscores=True)]
@@ -65,18 +72,23 @@ def redis_queue_counts(client, queues: list[str], *, heartbeat_timeout_ms: int,
         pipe.zcard(f"{namespace}:{q}.XQ")
         for worker, _ in workers:
             pipe.scard(f"{namespace}:__acks__.{worker}.{q}")
+            pipe.scard(f"{namespace}:__acks__.{worker}.{q}.DQ")
     values = iter(pipe.execute())
     out = []
     for q in queues:
         ready, delayed, dead = next(values), next(values), next(values)
         in_flight = orphaned = 0
+        return_at = None
         for _, seen in workers:
-            held = next(values)
+            held = next(values) + next(values)
             if now - seen > heartbeat_timeout_ms:
                 orphaned += held
+                if held:
+                    back = max(seen + heartbeat_timeout_ms + beat_ms, now) / 1000
+                    return_at = back if return_at is None else max(return_at, back)
             else:
                 in_flight += held
-        out.append(QueueCounts(q, int(ready), int(in_flight), int(delayed), int(dead), int(orphaned)))
+        out.append(QueueCounts(q, int(ready), int(in_flight), int(delayed), int(dead), int(orphaned), return_at))
     return out
 
 
@@ -111,7 +123,8 @@ def queue_counts(settings=None, queues: list[str] | None = None) -> list[QueueCo
     url = settings.effective_broker_url
     if is_amqp(url):
         return amqp_queue_counts(url, queues)
-    return redis_queue_counts(broker_redis(settings), queues, heartbeat_timeout_ms=HEARTBEAT_TIMEOUT)
+    return redis_queue_counts(broker_redis(settings), queues, heartbeat_timeout_ms=HEARTBEAT_TIMEOUT,
+                              beat_ms=int(BEAT_SECONDS * 1000))
 
 
 def broker_redis(settings=None):

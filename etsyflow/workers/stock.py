@@ -12,7 +12,7 @@ from .registry import Context, handles
 def on_stock_changed(ctx: Context) -> None:
     data = ctx.data
     client, _once = clients(data["shop_id"])
-    outcome = stock.apply(data, client=client, redis=get_redis())
+    outcome = stock.apply(data, client=client, redis=get_redis(), event_time=ctx.event.time)
     ctx.log.info("stock updated", sku=data["sku"], quantity=data["quantity"], listing_id=outcome.listing_id,
                  changed=outcome.changed)
     ctx.emit(EventType.STOCK_UPDATED, mapping.stock_data(

@@ -1,5 +1,7 @@
 """A shop whose tokens are revoked: one ShopAuthFailed, work parked, replayed on reconnection."""
 
+import time
+
 from etsyflow.messages import CloudEvent, publish
 from etsyflow.shops.oauth import import_tokens
 from etsyflow.workers import parked_count
@@ -33,3 +35,32 @@ def test_revoked_shop_parks_work_and_replays_it_after_reconnect(embedded_shop, s
 
 def _wait(condition, timeout):
     wait_for(condition, timeout)
+
+
+def test_parking_is_bounded_in_count_and_age(embedded, configure, sandbox, tail):
+    """Beyond PARKED_MAX_PER_SHOP an event is answered with its rejection at once; one parked
+    longer than PARKED_MAX_AGE_SECONDS is answered with its rejection instead of waiting on."""
+    from etsyflow.ops.status import gather, render
+    from etsyflow.runtime import Runtime
+    from tests.conftest import connect_shop
+
+    configure(PARKED_MAX_PER_SHOP=2, PARKED_MAX_AGE_SECONDS=3, **sandbox.env())
+    shop_id = connect_shop(sandbox)
+    sandbox.admin.revoke_tokens(shop_id)
+    sandbox.admin.expire_tokens(shop_id=shop_id)
+    with Runtime(worker_threads=1):
+        events = [publish(CloudEvent.new("StockChanged", {"shop_id": shop_id, "sku": f"S-{n}", "quantity": n},
+                                         source="pim")) for n in range(3)]
+        [over] = tail.wait_for("StockRejected", lambda e: e["causationid"] == events[2].id, timeout=20)
+        assert "already has 2 events waiting" in over["data"]["reason"]
+        assert parked_count(shop_id) == 2
+        text = render(gather())
+        assert "2 message(s) wait for it, the oldest parked" in text and "kept at most 2 per shop" in text
+        time.sleep(3.5)  # the age bound passes for the two parked events (a fixed age, not a wait for work)
+        late = publish(CloudEvent.new("StockChanged", {"shop_id": shop_id, "sku": "S-9", "quantity": 9},
+                                      source="pim"))
+        expired = tail.wait_for("StockRejected", lambda e: e["causationid"] in {events[0].id, events[1].id},
+                                count=2, timeout=20)
+    assert all("was not reconnected within" in e["data"]["reason"] for e in expired)
+    assert parked_count(shop_id) == 1  # the late one waits
+    assert late.id not in {e["causationid"] for e in tail.of_type("StockRejected")}

@@ -9,7 +9,7 @@ import pytest
 
 from etsyflow.config import Settings
 from etsyflow.etsy import EtsyClient
-from etsyflow.etsy.errors import AuthFailed, PermanentError, RateLimited, TransientError
+from etsyflow.etsy.errors import AuthFailed, PermanentError, RateLimited, ShopNotConnected, TransientError
 from etsyflow.shops import ShopStore, shop_client
 
 from .scripted import scripted_session
@@ -206,7 +206,10 @@ def test_token_endpoint_500_is_retried(etsy):
 
 def test_token_near_expiry_is_refreshed_before_the_call(etsy):
     client, adapter, store = etsy
-    store.save_tokens(SHOP, ACCESS, REFRESH, 30)  # 30 s left: under the 60 s margin
+    store.save_tokens(SHOP, ACCESS, REFRESH, 3600)
+    # 59.5 minutes later: 30 s of the hour left, under the 60 s margin
+    now = time.time()
+    store.redis.hset(store.shop_key(SHOP), mapping={"refreshed_at": repr(now - 3570), "expires_at": repr(now + 30)})
     adapter.then(200, {"access_token": "4242.pAAAAAAAAAAAAAAAAAAAAAAAAA", "expires_in": 3600,
                        "refresh_token": "4242.qAAAAAAAAAAAAAAAAAAAAAAAA"}, path="/oauth/token")
     adapter.then(200, {"user_id": 4242}, path="/users/me")
@@ -237,7 +240,7 @@ def test_validation_errors_come_back_readable(etsy):
 def test_not_connected_shop_fails_without_calling(etsy):
     _, adapter, store = etsy
     client = shop_client(999, SETTINGS, store.redis, adapter_session(adapter))
-    with pytest.raises(AuthFailed, match="not connected"):
+    with pytest.raises(ShopNotConnected, match="shop 999 is not connected"):  # rejected, not parked
         client.get_shop()
     assert adapter.sent == []
 

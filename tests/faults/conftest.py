@@ -88,6 +88,11 @@ class PrivateRedis:
                 time.sleep(0.05)
         raise RuntimeError(f"private redis-server did not start within {timeout} s")
 
+    def client(self):
+        import redis
+
+        return redis.Redis(port=self.port, socket_timeout=5, socket_connect_timeout=2)
+
     def crash(self) -> None:
         """SIGKILL: no shutdown save; only what the append-only file has survives."""
         if self.proc is not None and self.proc.poll() is None:
@@ -261,3 +266,119 @@ def record(figures: dict) -> None:
     print("\n" + format_figures(figures))
     print(f"  duplicates: {figures['duplicates_detail']}; on Etsy: {figures['listings_on_etsy']} listings, "
           f"{figures['shipments_on_etsy']} shipments; rejections {figures['rejections']}")
+
+
+# -- one Redis for everything -------------------------------------------------------------
+
+class DurableTail:
+    """Watches the bus through a named durable queue and reconnects after the bus was away, so it
+    also sees the events published while it was disconnected (an exclusive tail would lose them).
+    Offers the :class:`~etsyflow.messages.tail.EventTail` methods the workload uses."""
+
+    def __init__(self, url: str):
+        from etsyflow.messages.tail import EventTail
+
+        self._view = EventTail(url=url)  # its collection and waiting; its own consumer is not started
+        self.url = url
+        self.loop = None
+        self.thread = None
+
+    @property
+    def events(self):
+        return self._view.events
+
+    def of_type(self, *args, **kwargs):
+        return self._view.of_type(*args, **kwargs)
+
+    def wait_for(self, *args, **kwargs):
+        return self._view.wait_for(*args, **kwargs)
+
+    def start(self, timeout: float = 10.0) -> "DurableTail":
+        import threading
+
+        from kombu import Queue
+        from kombu.mixins import ConsumerMixin
+
+        from etsyflow.messages.bus import EXCHANGE, connection
+
+        view = self._view
+        queue = Queue("faults.observer", EXCHANGE, routing_key="#", durable=True)
+        ready = threading.Event()
+
+        class Loop(ConsumerMixin):
+            def __init__(self, conn):
+                self.connection = conn
+
+            def get_consumers(self, Consumer, channel):
+                return [Consumer(queues=[queue], on_message=self.on_message, prefetch_count=100)]
+
+            def on_consume_ready(self, *args, **kwargs):
+                ready.set()
+
+            def on_message(self, message):
+                view._on_message(message)
+                message.ack()
+
+        self.loop = Loop(connection(self.url))
+        self.thread = threading.Thread(target=self.loop.run, name="faults-observer", daemon=True)
+        self.thread.start()
+        if not ready.wait(timeout):
+            raise RuntimeError("observer not ready")
+        return self
+
+    def stop(self) -> None:
+        if self.loop is not None:
+            self.loop.should_stop = True
+            self.thread.join(10)
+            self.loop.connection.release()
+
+
+@pytest.fixture
+def one_redis_stack(configure, private_redis, tmp_path):
+    """State, broker and bus on the one private, fsync'd Redis (as production runs it)."""
+    from etsyflow.runtime import Runtime
+    from etsy_sandbox.testing import run_sandbox
+    from tests.conftest import connect_shop
+
+    url = private_redis.url
+    with run_sandbox(rate_per_second=200, rate_per_day=1_000_000) as sandbox:
+        env = {"REDIS_URL": url, "SECRET_KEY": TEST_SECRET_KEY, "ETSY_TIMEOUT_SECONDS": str(ETSY_TIMEOUT),
+               "ETSY_RATE_PER_SECOND": "100", "SHIPMENT_SETTLE_SECONDS": str(SETTLE_SECONDS),
+               "ORDERS_LOCK_TTL_SECONDS": "3", "LOG_LEVEL": "WARNING", **sandbox.env()}
+        configure(**env)
+        stack = Stack(dict(os.environ, PYTHONPATH=str(ROOT), **env), sandbox, private_redis, tmp_path)
+        stack.shop_id = connect_shop(sandbox)
+        stack.tail = DurableTail(url).start()
+        stack.bridge = Runtime(worker=False, bridge=True).start()
+        stack.start_worker()
+        try:
+            yield stack
+        finally:
+            stack.stop()
+
+
+@pytest.fixture
+def rabbit_stack(fault_env, private_redis, tmp_path, configure):
+    """The same stack with RabbitMQ (``ETSYFLOW_TEST_AMQP_URL``) as the Dramatiq broker."""
+    from etsyflow.workers.broker import build_broker
+    from etsyflow.workers import setup
+    from tests.conftest import AMQP_URL, amqp_reachable
+
+    if not amqp_reachable():
+        if os.environ.get("ETSYFLOW_TEST_RABBITMQ") or os.environ.get("CI"):
+            pytest.fail("RabbitMQ was reported reachable but does not answer")
+        pytest.skip("RabbitMQ is not reachable")
+    env, sandbox = fault_env
+    env = dict(env, BROKER_URL=AMQP_URL)
+    configure(**{k: env[k] for k in ("REDIS_URL", "BROKER_URL", "EVENTS_URL", "SECRET_KEY", "ETSY_TIMEOUT_SECONDS",
+                                     "ETSY_RATE_PER_SECOND", "SHIPMENT_SETTLE_SECONDS", "ORDERS_LOCK_TTL_SECONDS",
+                                     "LOG_LEVEL")}, **sandbox.env())
+    broker = build_broker()
+    setup(broker)
+    broker.flush_all()  # nothing left from an earlier run in this vhost
+    broker.close()
+    running = Stack(env, sandbox, private_redis, tmp_path).start()
+    try:
+        yield running
+    finally:
+        running.stop()

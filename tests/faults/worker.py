@@ -1,14 +1,11 @@
 """Dramatiq entry module of the fault suite: ``python -m dramatiq tests.faults.worker``.
 
-The production worker (``etsyflow.workers.main``) with test-sized timings, so
-a run takes seconds instead of hours:
+The production worker (``etsyflow.workers.main``) with test-sized retry
+timings, so a run takes seconds instead of hours. The broker's recovery
+(heartbeat, return of a dead worker's messages) is the production one:
 
 - ``FAULTS_MIN_BACKOFF_MS`` / ``FAULTS_MAX_BACKOFF_MS`` / ``FAULTS_MAX_RETRIES``:
   retry backoff of every actor (production: 2 s … 10 min, 12 retries);
-- ``FAULTS_HEARTBEAT_MS``: a worker silent this long is dead and its unacked
-  messages go back to the queue (production: 60 s);
-- ``FAULTS_MAINTENANCE_CHANCE``: how many Redis commands in a million run that
-  queue maintenance (Dramatiq's default: 1,000);
 - ``FAULTS_PARCEL_LOCK_SECONDS``: lifetime of a parcel's lock (production:
   120 s, the longest a shipment write can take with a 20 s Etsy timeout; the
   suite's Etsy timeout is 1 s). A worker killed while sending a parcel holds
@@ -28,8 +25,5 @@ for _options in options.ACTOR_OPTIONS.values():
     _options["max_retries"] = int(os.environ.get("FAULTS_MAX_RETRIES", "30"))
 
 from etsyflow.workers.main import actors, broker  # noqa: E402  (after the options are set)
-
-broker.heartbeat_timeout = int(os.environ.get("FAULTS_HEARTBEAT_MS", "3000"))
-broker.maintenance_chance = int(os.environ.get("FAULTS_MAINTENANCE_CHANCE", "100000"))
 
 __all__ = ["actors", "broker"]

@@ -40,8 +40,9 @@ def jpeg(seed: int) -> bytes:
 
 
 class ImageServer:
-    """Serves ``/img/<n>.png`` and ``/img/<n>.jpg`` (generated), ``/page.html`` (not an image),
-    ``/missing.png`` (404), ``/fake.png`` (text with an image content type)."""
+    """Serves ``/img/<n>.png`` and ``/img/<n>.jpg`` (generated), ``/slow/<seconds>/<n>.png`` (the
+    same after a wait: a slow image host), ``/page.html`` (not an image), ``/missing.png`` (404),
+    ``/fake.png`` (text with an image content type)."""
 
     def __init__(self):
         self.hits: list[str] = []
@@ -66,6 +67,10 @@ class ImageServer:
         self.thread.start()
 
     def answer(self, path: str):
+        if path.startswith("/slow/"):
+            seconds, _, rest = path[len("/slow/"):].partition("/")
+            time.sleep(float(seconds))
+            path = "/img/" + rest
         if path.startswith("/img/"):
             name = path[len("/img/"):]
             number, _, ext = name.partition(".")

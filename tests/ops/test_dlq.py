@@ -58,7 +58,7 @@ def test_dead_letter_is_announced_listed_and_replayed_once_fixed(ops_shop, sandb
     assert runtime.join(10)
     fulfilment = next(q for q in cli_json("status")["queues"] if q["queue"] == "etsyflow.fulfilment")
     assert fulfilment == {"queue": "etsyflow.fulfilment", "ready": 0, "in_flight": 0, "delayed": 0, "dead": 0,
-                          "orphaned": 0}
+                          "orphaned": 0, "orphans_return_at": None}
 
 
 def test_a_replayed_message_that_fails_again_gets_a_new_notice(ops_shop, sandbox, tail, runtime):

@@ -72,11 +72,15 @@ def test_status_matches_the_broker_the_shops_and_the_quota(ops_shop, sandbox, re
 
     queues = {q["queue"]: q for q in report["queues"]}
     assert queues["etsyflow.stock"] == {"queue": "etsyflow.stock", "ready": 3, "in_flight": 0, "delayed": 0,
-                                        "dead": 0, "orphaned": 0}
+                                        "dead": 0, "orphaned": 0, "orphans_return_at": None}
     assert queues["etsyflow.listings"]["delayed"] == 2 and queues["etsyflow.listings"]["ready"] == 0
     assert (queues["etsyflow.orders"]["ready"], queues["etsyflow.orders"]["in_flight"]) == (1, 2)
-    assert queues["etsyflow.fulfilment"] == {"queue": "etsyflow.fulfilment", "ready": 0, "in_flight": 0,
-                                             "delayed": 0, "dead": 1, "orphaned": 1}
+    fulfilment = queues["etsyflow.fulfilment"]
+    back = fulfilment.pop("orphans_return_at")
+    assert fulfilment == {"queue": "etsyflow.fulfilment", "ready": 0, "in_flight": 0, "delayed": 0, "dead": 1,
+                          "orphaned": 1}
+    # its heartbeat is 2 minutes old: the next upkeep of any worker returns it (one beat, 5 s)
+    assert time.time() - 1 <= back <= time.time() + 6
     [shop] = report["shops"]
     expected_expiry = ShopStore().get(ops_shop).expires_at
     assert shop["shop_id"] == ops_shop and shop["token_status"] == "ok"
@@ -91,7 +95,7 @@ def test_status_matches_the_broker_the_shops_and_the_quota(ops_shop, sandbox, re
     print(text)
     assert "etsyflow.orders" in text and "2 (+0" not in text
     fulfilment_line = next(line for line in text.splitlines() if "etsyflow.fulfilment" in line)
-    assert "held by dead workers" in fulfilment_line
+    assert "held by dead workers, back in the queue within " in fulfilment_line
     assert "1 dead-lettered message(s)" in text and "etsyflow dlq list" in text
     shop_line = next(line for line in text.splitlines() if line.strip().startswith(str(ops_shop)))
     assert "ok, expires 20" in shop_line and "5 min ago" in shop_line and "2025-11-24 16:00:00Z" in shop_line

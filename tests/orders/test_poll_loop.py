@@ -50,26 +50,26 @@ def poll(etsy, bus, mode="incremental", *, tick=None, now=None, **config):
         state.release()
 
 
-def test_250_new_receipts_in_3_calls(embedded, etsy, bus):
+def test_250_new_receipts_in_3_calls_and_one_for_cancellations(embedded, etsy, bus):
     etsy.add(250)
     result = poll(etsy, bus)
-    assert result.calls == 3 and result.downloaded == 250
+    assert result.calls == 4 and result.downloaded == 250
     assert len({e.data["order"]["receipt_id"] for e in bus.of("OrderDownloaded")}) == 250
 
 
-def test_1000_receipts_spread_over_time_in_10_calls(embedded, etsy, bus):
+def test_1000_receipts_spread_over_time_in_10_calls_and_one_for_cancellations(embedded, etsy, bus):
     etsy.add(1000, step=3)
     etsy.clock += 3000
     result = poll(etsy, bus)
-    assert result.calls == 10 and result.downloaded == 1000
+    assert result.calls == 11 and result.downloaded == 1000
 
 
-def test_idle_tick_is_one_call_and_silent(embedded, etsy, bus):
+def test_idle_tick_is_two_calls_and_silent(embedded, etsy, bus):
     etsy.add(30)
     poll(etsy, bus)
     bus.events.clear()
     result = poll(etsy, bus)
-    assert result.calls == 1 and bus.events == []
+    assert result.calls == 2 and bus.events == []
     assert result.unchanged == 30  # re-read inside the overlap, recognised by fingerprint
 
 
@@ -163,7 +163,7 @@ def test_reconcile_catches_refunds_and_hidden_cancellations(embedded, etsy, bus)
     etsy.add(1)  # a recent order moves the cursor on
     poll(etsy, bus)
     etsy.change(a, bump=False, status="partially refunded", refunds=[REFUND])  # Etsy does not bump (etsy/open-api#513)
-    etsy.change(b, status="canceled", at=etsy.clock)
+    etsy.change(b, bump=False, status="canceled")  # a cancellation that did not bump either
     etsy.hide_canceled = True  # and leaves it out of the unfiltered list (etsy/open-api#153)
     bus.events.clear()
     assert poll(etsy, bus).updated == 0  # the incremental poll cannot see either
@@ -172,6 +172,22 @@ def test_reconcile_catches_refunds_and_hidden_cancellations(embedded, etsy, bus)
     updates = {e.data["order"]["receipt_id"]: e.data["changes"] for e in bus.of("OrderUpdated")}
     assert updates == {a: ["refunded"], b: ["canceled"]}
     assert poll(etsy, bus, "reconcile").updated == 0  # and only once
+
+
+def test_a_cancellation_left_out_of_the_list_arrives_with_the_next_incremental_poll(embedded, etsy, bus):
+    """Etsy leaves canceled receipts out of getShopReceipts unless was_canceled is asked (#153, #629):
+    the incremental poll asks for them, so the cancellation does not wait for the hourly reconcile."""
+    [a, b] = etsy.add(2)
+    poll(etsy, bus)
+    etsy.clock += 60
+    etsy.change(b, status="canceled", at=etsy.clock)
+    etsy.hide_canceled = True
+    bus.events.clear()
+    result = poll(etsy, bus)
+    assert result.calls == 2 and result.updated == 1
+    [update] = bus.of("OrderUpdated")
+    assert update.data["order"]["receipt_id"] == b and update.data["changes"] == ["canceled"]
+    assert poll(etsy, bus).updated == 0  # once
 
 
 def test_first_poll_looks_back_the_configured_days(embedded, etsy, bus):

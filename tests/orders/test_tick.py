@@ -34,7 +34,7 @@ def run(event, etsy, mode="incremental"):
 
 def test_a_tick_polls_and_records(etsy):
     [result] = run(tick(), etsy)
-    assert result.downloaded == 3 and result.calls == 1
+    assert result.downloaded == 3 and result.calls == 2
     assert OrderState(SHOP).status()["incremental_polls"] == 1
     assert ShopStore().get(SHOP).last_poll_at is not None
 

@@ -3,8 +3,8 @@
 A real ``dramatiq`` worker process polls 250 receipts (3 pages); the test
 freezes it (SIGSTOP) at a moment when it has recorded a number of receipts
 that is not a whole page, then kills it (SIGKILL). The tick is still
-unacknowledged in Redis; a fresh worker with a short heartbeat timeout takes
-it back and polls again. Fingerprints make the receipts already published
+unacknowledged in Redis; a fresh worker (production settings) takes it back
+once the dead one's heartbeat has lapsed and polls again. Fingerprints make the receipts already published
 silent; one published but not yet recorded is published again under the same
 event id, so a subscriber that drops repeated ids sees each order once.
 """
@@ -53,9 +53,8 @@ def freeze_mid_page(proc, state, timeout=60.0) -> int:
 
 
 def test_worker_killed_mid_page_then_every_order_exactly_once(shop, sandbox, redis_url, tail, tmp_path, monkeypatch):
-    from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
-
-    from etsyflow.workers.broker import add_middleware, build_broker
+    from etsyflow.workers.broker import build_broker
+    from etsyflow.workers.options import HEARTBEAT_TIMEOUT
     from etsyflow.runtime import Runtime
     from etsyflow.workers import setup
 
@@ -81,13 +80,11 @@ def test_worker_killed_mid_page_then_every_order_exactly_once(shop, sandbox, red
     # the first page is complete, so the cursor stands at its newest receipt; not beyond
     assert cursor_at_kill == shop.admin.receipt(ids[99])["receipt"]["updated_timestamp"]
     print(f"killed after {recorded} of {len(ids)} receipts recorded; cursor then {cursor_at_kill}")
-    # A worker whose heartbeat stopped 4 s ago is dead: its unacked tick goes back to the queue.
-    # (The killed worker's poll lock, 2 s, has lapsed by then.)
-    broker = RedisBroker(url=redis_url, heartbeat_timeout=4000, maintenance_chance=MAINTENANCE_SCALE)
-    add_middleware(broker)
-    with Runtime(broker=broker, bridge=False, worker_threads=1):
+    # A worker silent for the heartbeat timeout is dead: the upkeep of the new worker puts its
+    # unacked tick back in the queue. (The killed worker's poll lock, 2 s, has lapsed by then.)
+    with Runtime(broker=build_broker(), bridge=False, worker_threads=1):
         tail.wait_for("OrderDownloaded", lambda e: e["data"]["shop_id"] == shop.shop_id, count=len(ids),
-                      timeout=45)
+                      timeout=2 * HEARTBEAT_TIMEOUT / 1000 + 30)
         # the redelivered poll has finished when every receipt is recorded and the lock is free
         deadline = time.monotonic() + 30
         while (state.seen_count() < len(ids) or state.is_locked()) and time.monotonic() < deadline:

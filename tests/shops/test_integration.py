@@ -202,3 +202,25 @@ def test_tokens_never_in_clear_text_in_logs_redis_or_events(env):
                              legacy["oauth_token_secret"], env.settings.etsy_shared_secret) + [code.encode()]:
         for where, blob in everything.items():
             assert secret not in blob, f"a secret appears in {where}"
+
+
+def test_short_lived_tokens_are_refreshed_once_per_lifetime(env):
+    """Etsy chooses ``expires_in``: with 5-second tokens the margin is half a second, not
+    60 s, so a shop calling Etsy steadily refreshes once per token, not on every call."""
+    env.admin("PUT", "/config", access_token_ttl_seconds=5)  # every token the sandbox issues lives 5 s
+    try:
+        shop = env.admin.create_shop(access_token_ttl_seconds=5)
+        store = env.store()
+        import_tokens(shop["shop_id"], shop["access_token"], shop["refresh_token"], store=store)
+        client = env.client(shop["shop_id"])
+        before = int(env.admin.counters()["refreshes_by_shop"].get(str(shop["shop_id"]), 0))
+        started, calls = time.monotonic(), 0
+        while time.monotonic() - started < 12:
+            assert client.get_me()["shop_id"] == shop["shop_id"]
+            calls += 1
+            time.sleep(0.05)
+        refreshes = int(env.admin.counters()["refreshes_by_shop"][str(shop["shop_id"])]) - before
+    finally:
+        env.admin("PUT", "/config", access_token_ttl_seconds=3600)
+    print(f"{calls} calls in 12 s with 5-second tokens: {refreshes} refreshes")
+    assert 2 <= refreshes <= 3, f"{refreshes} refreshes for {calls} calls"

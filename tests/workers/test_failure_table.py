@@ -60,6 +60,10 @@ def handler_does():
 
 @pytest.fixture
 def stub(embedded):
+    from etsyflow.shops import ShopStore
+
+    # the shop is connected (a never-connected shop's events are rejected before any handler runs)
+    ShopStore().save_tokens(SHOP, "5.access-token", "5.refresh-token", 3600, connected=True)
     broker = StubBroker()
     enqueued = Enqueued()
     broker.add_middleware(enqueued)
