@@ -27,7 +27,7 @@ from ..etsy.oauth import TokenGrant, refresh_grant
 from ..etsy.transport import Transport
 from ..messages import CloudEvent, EventType, publish
 from .crypto import DecryptError, SecretKeyMissing
-from .store import STATUS_AUTH_FAILED, ShopStore, TokenRecord
+from .store import STATUS_AUTH_FAILED, STATUS_DISCONNECTED, ShopStore, TokenRecord
 
 log = get_logger("etsyflow.shops")
 
@@ -127,8 +127,11 @@ class ShopTokens:
             # backoff) until the operator fixes the key, and every attempt says so.
             log.error("secret_key_cannot_decrypt_tokens", shop_id=self.shop_id, error=str(error))
             raise
-        if record is None:  # never connected: rejected, not parked
-            raise ShopNotConnected(self.shop_id)
+        if record is None:
+            status, reason = self.store.token_status(self.shop_id)
+            if status == STATUS_DISCONNECTED:  # known shop, tokens erased by an administrator: parked
+                raise AuthFailed(self.shop_id, f"shop must be reconnected: {reason or 'disconnected'}")
+            raise ShopNotConnected(self.shop_id)  # never connected: rejected, not parked
         if record.token_status == STATUS_AUTH_FAILED:
             _, reason = self.store.token_status(self.shop_id)
             raise AuthFailed(self.shop_id, f"shop must be reconnected: {reason or 'tokens revoked'}")
