@@ -7,6 +7,7 @@ in-process ``memory://`` transport for the embedded defaults).
 from __future__ import annotations
 
 from kombu import Connection, Exchange, Queue
+from kombu.transport import redis as kombu_redis
 
 from ..config import get_settings
 
@@ -32,13 +33,41 @@ def events_url() -> str:
 MEMORY_POLLING_INTERVAL_SECONDS = 0.005
 
 
+class _RedisChannel(kombu_redis.Channel):
+    """kombu's Redis channel, reusing one client object for its commands.
+
+    kombu builds a new ``redis.Redis`` around the channel's connection pool for
+    every command (publish, acknowledgement); with redis-py 5 and later that
+    costs about 0.3 ms of CPU each (it copies some 170 response callbacks), a
+    fifth of the bridge's time per event. The client holds no state besides
+    its pool and is thread-safe, so one per channel does the same work.
+    Blocking reads (``asynchronous=True``) keep kombu's own clients.
+    """
+
+    _sync_client = None
+
+    def _create_client(self, asynchronous=False):
+        if asynchronous:
+            return super()._create_client(asynchronous=True)
+        if self._sync_client is None:
+            self._sync_client = super()._create_client()
+        return self._sync_client
+
+
+class RedisTransport(kombu_redis.Transport):
+    """kombu's Redis transport with :class:`_RedisChannel`."""
+
+    Channel = _RedisChannel
+
+
 def connection(url: str | None = None) -> Connection:
     """A new kombu connection to the bus. Connect timeout: 5 seconds."""
     url = url or events_url()
     options = {"socket_timeout": 10}
     if url.startswith("memory://"):
         options["polling_interval"] = MEMORY_POLLING_INTERVAL_SECONDS
-    return Connection(url, connect_timeout=5, transport_options=options)
+    transport = RedisTransport if url.startswith("redis://") else None  # rediss:// keeps kombu's TLS set-up
+    return Connection(url, connect_timeout=5, transport_options=options, transport=transport)
 
 
 def tail_queue(types: list[str] | None = None, name: str | None = None) -> Queue:
