@@ -10,7 +10,7 @@ import pytest
 
 from etsyflow.config import Settings
 from etsyflow.etsy.errors import RateLimited
-from etsyflow.etsy.ratelimit import RateLimiter, remaining_today
+from etsyflow.etsy.ratelimit import TRANSIT_MS, RateLimiter, remaining_today
 
 
 def limiter(per_second=5, per_day=1000, **kwargs) -> RateLimiter:
@@ -47,15 +47,28 @@ def test_a_wait_longer_than_allowed_raises_rate_limited_not_daily():
     assert 0 < caught.value.retry_after_seconds <= 1.1
 
 
-def test_in_flight_calls_hold_their_slot_until_answered():
+def test_in_flight_calls_hold_their_slot_and_count_from_when_they_reached_etsy():
+    rl = limiter(per_second=1)
+    sent = time.monotonic()
+    slot = rl.acquire()
+    with pytest.raises(RateLimited):
+        rl.acquire(max_wait_seconds=0.3)  # the first call has no answer yet: its slot is held
+    rl.release(slot)  # answered ≥ 0.3 s after it was sent
+    rl.release(rl.acquire(max_wait_seconds=2))
+    # One second after it reached Etsy (sent + TRANSIT_MS), not one second after its
+    # answer (that would be ≥ 1.3 s): Etsy's time over the call does not hold the slot.
+    assert 1.0 <= time.monotonic() - sent <= 1.0 + TRANSIT_MS / 1000 + 0.2
+
+
+def test_a_slow_answer_frees_its_slot_as_soon_as_it_is_in():
     rl = limiter(per_second=1)
     slot = rl.acquire()
     with pytest.raises(RateLimited):
-        rl.acquire(max_wait_seconds=0.3)  # the first call has no answer yet
-    rl.release(slot)
+        rl.acquire(max_wait_seconds=1.2)  # Etsy works on it for more than a second
+    rl.release(slot)  # it reached Etsy over a second ago: the slot is free at once
     started = time.monotonic()
     rl.release(rl.acquire(max_wait_seconds=2))
-    assert 0.8 <= time.monotonic() - started <= 1.5  # one second after the answer
+    assert time.monotonic() - started < 0.2
 
 
 def test_daily_budget_parks_at_once():
