@@ -13,9 +13,12 @@ from etsyflow.etsy.errors import RateLimited
 from etsyflow.etsy.ratelimit import TRANSIT_MS, RateLimiter, remaining_today
 
 
+def rl_settings(per_second=5, per_day=1000) -> Settings:
+    return Settings(etsy_rate_per_second=per_second, etsy_rate_per_day=per_day, etsy_timeout_seconds=5)
+
+
 def limiter(per_second=5, per_day=1000, **kwargs) -> RateLimiter:
-    settings = Settings(etsy_rate_per_second=per_second, etsy_rate_per_day=per_day, etsy_timeout_seconds=5)
-    return RateLimiter(fakeredis.FakeRedis(), settings, **kwargs)
+    return RateLimiter(fakeredis.FakeRedis(), rl_settings(per_second, per_day), **kwargs)
 
 
 def test_calls_within_the_limit_do_not_wait():
@@ -69,6 +72,22 @@ def test_a_slow_answer_frees_its_slot_as_soon_as_it_is_in():
     started = time.monotonic()
     rl.release(rl.acquire(max_wait_seconds=2))
     assert time.monotonic() - started < 0.2
+
+
+def test_a_per_second_429_widens_the_margin_for_every_worker():
+    """Etsy counted a call later than the margin allowed: every worker counts slow calls from
+    their answer again (for a while), so a loaded Etsy gets a few 429s, not a stream."""
+    rl = limiter(per_second=1)
+    for _ in range(3):
+        rl.block(seconds=0.001, daily=False)  # 40 → 80 → 160 → 320 ms
+    other = RateLimiter(rl.redis, rl_settings(per_second=1))
+    slot = other.acquire(max_wait_seconds=1)
+    sent = time.monotonic()
+    with pytest.raises(RateLimited):
+        other.acquire(max_wait_seconds=0.3)  # the call takes ≥ 0.3 s
+    other.release(slot)
+    other.release(other.acquire(max_wait_seconds=2))
+    assert time.monotonic() - sent >= 1.25  # a second after the answer, not after sent + 40 ms
 
 
 def test_daily_budget_parks_at_once():
