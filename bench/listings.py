@@ -62,6 +62,7 @@ def configure(sandbox, rate: int, redis_url: str | None):
     reset_redis()
     reset_publisher()
     configure_logging("WARNING", json=True)
+    return env
 
 
 class ImageServer:

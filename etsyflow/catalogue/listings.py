@@ -114,11 +114,17 @@ def prepare(data: dict, *, client, once, redis) -> Desired:
 
 # -- the sync --------------------------------------------------------------------------
 
-def sync(data: dict, *, client, once, redis, session=None, lock_wait_seconds: float = locks.DEFAULT_WAIT_SECONDS) -> Result:
-    """Create or update the product's listing so Etsy holds ``data``."""
+def sync(data: dict, *, client, once, redis, session=None, lock_wait_seconds: float = locks.DEFAULT_WAIT_SECONDS,
+         on_locked=None) -> Result:
+    """Create or update the product's listing so Etsy holds ``data``.
+
+    ``on_locked()`` is called once the product's lock is held (:func:`.unchanged.begin`).
+    """
     desired = prepare(data, client=client, once=once, redis=redis)
     shop_id, product_id = data["shop_id"], data["product_id"]
     with locks.held(redis, keys.listing_lock(shop_id, product_id), wait_seconds=lock_wait_seconds):
+        if on_locked is not None:
+            on_locked()
         link = records.load_listing(redis, shop_id, product_id)
         old_skus = inv.skus(link.inventory or {}) + inv.skus(link.held or {})
         changed: list[str] = []
