@@ -3,7 +3,7 @@
 
     python3 dev.py demo    # create .venv, install, run the whole flow on embedded defaults
     python3 dev.py test    # create .venv, install, run the whole test suite
-    python3 dev.py bench NAME  # run bench/NAME.py (pipeline, ratelimit, listings, orders, fulfilment)
+    python3 dev.py bench NAME  # run bench/NAME.py (pipeline, ratelimit, listings, orders, fulfilment, republish)
 
 Written with the standard library only, because it runs before anything is
 installed.
