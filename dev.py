@@ -3,7 +3,7 @@
 
     python3 dev.py demo    # create .venv, install, run the whole flow on embedded defaults
     python3 dev.py test    # create .venv, install, run the whole test suite
-    python3 dev.py bench NAME  # run bench/NAME.py (pipeline, ratelimit, listings, orders, fulfilment)
+    python3 dev.py bench NAME  # run bench/NAME.py (pipeline, ratelimit, listings, orders, fulfilment, republish, sync_listings)
     python3 dev.py constraints # re-pin constraints.txt to the newest versions (then run the tests)
 
 Installs are pinned by constraints.txt (the exact versions the suite was last

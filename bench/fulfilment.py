@@ -8,9 +8,10 @@ rate limit ``--rate`` calls/s), the worker and bridge threads, an event tail.
 Without ``--redis-url`` state, broker and bus are the embedded in-memory ones.
 With it, the DB is FLUSHED first: give it a DB of its own.
 
-Each shipment costs two Etsy calls (``getShopReceipt`` to check for the
-parcel, then ``createReceiptShipment``), so the ceiling ("baseline") is
-``rate / 2`` shipments per second; the ratio printed is achieved / ceiling.
+A new shipment costs one Etsy call (``createReceiptShipment``; the receipt is
+read only when an earlier write's outcome is unknown or Etsy answers 409), so
+the ceiling ("baseline") is ``rate`` shipments per second; the bench prints the
+calls per shipment measured (goal 1) and achieved / ceiling.
 Latency is measured three ways: one shipment at a time (unloaded); paced at
 ``--paced-load`` of the ceiling (a steady stream the limit can carry); and a
 burst of ``--shipments`` published at once, where queueing dominates: its
@@ -30,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-CALLS_PER_SHIPMENT = 2
+CALLS_PER_SHIPMENT = 1  # the goal: one Etsy call per new shipment
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -171,8 +172,12 @@ def main(argv=None) -> int:
     print(f"  Etsy calls                : getShopReceipt {calls.get('getShopReceipt', 0)}, "
           f"createReceiptShipment {calls.get('createReceiptShipment', 0)}, "
           f"429s {counters.get('status_counts', {}).get('429', 0)}")
+    used = sum(calls.values())
+    per_shipment = used / len(confirmed) if confirmed else float("nan")
+    print(f"  calls per shipment        : {per_shipment:.2f} (goal {CALLS_PER_SHIPMENT}: ratio "
+          f"{per_shipment / CALLS_PER_SHIPMENT:.2f})")
     print(f"  burst throughput          : {rate:.2f} shipments/s in {elapsed:.1f} s")
-    print(f"  ceiling (rate/{CALLS_PER_SHIPMENT} calls)    : {ceiling:.2f} shipments/s")
+    print(f"  ceiling (rate/{CALLS_PER_SHIPMENT} call)     : {ceiling:.2f} shipments/s = the rate limit")
     print(f"  ratio to ceiling          : {rate / ceiling:.2f}")
     print(f"  latency unloaded p50      : {p50u * 1000:.0f} ms ({len(unloaded)} one at a time)")
     print(f"  latency paced p50/p95     : {p50p * 1000:.0f} / {p95p * 1000:.0f} ms "

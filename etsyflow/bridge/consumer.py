@@ -6,7 +6,9 @@ body is answered, not fatal. Every event gets exactly one outcome before it
 is acknowledged:
 
 - valid inbound event → its actor's message is enqueued (the enqueue returns
-  only once the broker has it), then the event is acked;
+  only once the broker has it), then the event is acked; the message carries
+  the loaded data, so the actor does not validate it again
+  (:mod:`etsyflow.schemas.loaded`);
 - invalid (bad JSON, not an object, unknown type, missing or wrong fields,
   oversized) → an ``EventRejected`` carrying every field error is published
   and a warning logged, then the event is acked;
@@ -36,6 +38,7 @@ from ..messages import INBOUND, OUTBOUND, publish
 from ..messages.envelope import SOURCE
 from ..messages.bus import BRIDGE_QUEUE
 from ..schemas import Invalid
+from ..schemas.loaded import pack
 from ..schemas.rejections import invalid_answers
 from ..schemas.validate import PEEK_CEILING_BYTES, decode, peek_names, validate_event
 from ..workers.broker import BROKER_CONNECTION_ERRORS
@@ -157,7 +160,7 @@ class Bridge(ConsumerMixin):
             if isinstance(raw, dict) and raw.get("source") == SOURCE and raw.get("type") not in INBOUND:
                 self.counts["skipped"] += 1
                 return "skipped"
-            event, _data = validate_event(raw)
+            event, data = validate_event(raw)
         except Invalid as invalid:
             self._reject(body, invalid, raw)
             return "rejected"
@@ -166,7 +169,8 @@ class Bridge(ConsumerMixin):
             self._reject(body, Invalid([{"field": "type", "message": f"no worker handles {event.type}"}],
                                        event_type=event.type, event_id=event.id))
             return "rejected"
-        actor.send(event.to_dict())
+        loaded = pack(data)
+        actor.send_with_options(args=(event.to_dict(),), kwargs={"loaded": loaded} if loaded is not None else None)
         self.counts["forwarded"] += 1
         log.info("event forwarded", event_id=event.id, event_type=event.type, shop_id=event.shop_id)
         return "forwarded"

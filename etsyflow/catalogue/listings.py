@@ -122,15 +122,21 @@ def prepare(data: dict, *, client, once, redis) -> Desired:
 # -- the sync --------------------------------------------------------------------------
 
 def sync(data: dict, *, client, once, redis, session=None, lock_wait_seconds: float = locks.DEFAULT_WAIT_SECONDS,
-         event_time: str | None = None) -> Result:
+         event_time: str | None = None, on_locked=None) -> Result:
     """Create or update the product's listing so Etsy holds ``data``; refused when a newer
-    ListingReady (by ``event_time``) is already on Etsy."""
+    ListingReady (by ``event_time``) is already on Etsy.
+
+    ``on_locked()`` is called once the product's lock is held and the event is
+    not stale (:func:`.unchanged.begin`).
+    """
     desired = prepare(data, client=client, once=once, redis=redis)
     shop_id, product_id = data["shop_id"], data["product_id"]
     with locks.held(redis, keys.listing_lock(shop_id, product_id), wait_seconds=lock_wait_seconds):
         stale = freshness.stale_product(redis, shop_id, product_id, event_time)
         if stale:
             raise Refused(stale)
+        if on_locked is not None:
+            on_locked()
         link = records.load_listing(redis, shop_id, product_id)
         old_skus = inv.skus(link.inventory or {}) + inv.skus(link.held or {})
         changed: list[str] = []

@@ -16,11 +16,21 @@ rolling-day window would be 86,400 one-second keys summed on every call. The
 script below keeps a sliding log instead (one sorted set per budget) and is
 atomic in Redis, so it is exact across processes:
 
-* a slot stays "in flight" until the answer arrives and then counts for one
-  more second from that moment. Etsy sees the request somewhere between our
-  acquire and our release, so however late it arrives, no one-second window
-  at Etsy can hold more than N of our calls; the price is one round trip per
-  call of capacity (a few ms locally, ~1-5 % against Etsy);
+* a slot counts for one second from the moment Etsy counts the call, which
+  is when the request reaches Etsy: after we send it, and no later than its
+  answer comes back. While the answer is out, the slot is "in flight" and
+  holds its place; when the answer is in, the slot counts for one second
+  from the earlier of "sent + :data:`TRANSIT_MS`" and the answer. Etsy's
+  time to work on the call (a quarter of a second for a listing with
+  images) does not hold the slot. (This module once counted the second from
+  the answer: every slot was then held 1 s + the call's duration, and a
+  burst of listing calls used 0.80 of the quota.) ``TRANSIT_MS`` bounds how
+  much later one request may reach Etsy than another sent after it (jitter
+  on a kept-alive connection). A request slower than that to arrive (Etsy
+  queueing under load) may let Etsy see one call too many in a second: its
+  429 blocks every worker for the ``retry-after`` (below), and doubles the
+  margin for every worker for :data:`WIDENED_TTL_MS` (up to counting from
+  the answer, as before), so a loaded Etsy gets a few 429s, not a stream;
 * when the second is full the script answers how many ms until the oldest slot
   frees, so waiters sleep exactly that long;
 * the time is Redis's (``TIME``), one clock for every worker host.
@@ -53,6 +63,13 @@ from .errors import RateLimited
 MAX_RATE_WAIT_SECONDS = 10.0
 
 DAY_MS = 86_400_000
+#: How much later (ms) a request may reach Etsy than one sent after it (network
+#: jitter on a kept-alive connection). A slot counts for a second from
+#: sent + TRANSIT_MS, or from the answer when that came first.
+TRANSIT_MS = 40
+#: How long (ms) a margin widened by a per-second 429 stays widened (each 429 renews it).
+WIDENED_TTL_MS = 600_000
+
 #: How long (ms) a Etsy-reported limit or remaining-today figure is trusted.
 REPORTED_TTL_MS = 3_600_000
 REMAINING_TTL_MS = 600_000
@@ -92,10 +109,22 @@ return {0, now, per_second, per_day}
 """
 
 _RELEASE = """
+-- KEYS: 1 second log, 2 widened transit margin; ARGV: 1 member, 2 ms since the call was sent, 3 TRANSIT_MS
+-- The call reached Etsy by sent + the margin, and by now (its answer is in).
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
-return now
+local transit = tonumber(redis.call('GET', KEYS[2]) or '') or tonumber(ARGV[3])
+local reached = now - math.max(0, tonumber(ARGV[2]) - transit)
+redis.call('ZADD', KEYS[1], 'XX', reached, ARGV[1])
+return reached
+"""
+
+_WIDEN = """
+-- KEYS: 1 widened transit margin; ARGV: 1 TRANSIT_MS, 2 cap (ms), 3 ttl (ms)
+local current = tonumber(redis.call('GET', KEYS[1]) or '') or tonumber(ARGV[1])
+local widened = math.min(tonumber(ARGV[2]), current * 2)
+redis.call('SET', KEYS[1], widened, 'PX', tonumber(ARGV[3]))
+return widened
 """
 
 _BLOCK = """
@@ -118,6 +147,8 @@ class Slot:
     member: str
     granted_at_ms: int
     waited_seconds: float
+    #: ``time.monotonic()`` when the slot was granted (the call goes out right after).
+    granted_monotonic: float = 0.0
 
 
 class RateLimiter:
@@ -150,10 +181,12 @@ class RateLimiter:
             "limit_second": f"{base}:reported:limit_per_second",
             "limit_day": f"{base}:reported:limit_per_day",
             "remaining_today": f"{base}:reported:remaining_today",
+            "transit": f"{base}:transit_ms",
         }
         self._acquire = redis.register_script(_ACQUIRE)
         self._release = redis.register_script(_RELEASE)
         self._block = redis.register_script(_BLOCK)
+        self._widen = redis.register_script(_WIDEN)
 
     # -- taking and giving back slots ------------------------------------------------
     def acquire(self, *, max_wait_seconds: float | None = None, operation: str | None = None,
@@ -179,7 +212,7 @@ class RateLimiter:
             waited = time.monotonic() - started
             if code == 0:
                 metrics.record_rate_wait(waited)
-                return Slot(member, int(value), waited)
+                return Slot(member, int(value), waited, time.monotonic())
             wait = int(value) / 1000.0
             if code == 2:
                 metrics.record_rate_limited("daily", "local")
@@ -196,8 +229,10 @@ class RateLimiter:
             time.sleep(wait + random.uniform(0, 0.002))
 
     def release(self, slot: Slot) -> None:
-        """The answer is in: the slot now counts for one more second from now."""
-        self._release(keys=[self.keys["second"]], args=[slot.member])
+        """The answer is in: the slot counts for one second from when the call reached Etsy
+        (sent + :data:`TRANSIT_MS`, or now if sooner)."""
+        since_sent_ms = max(0, int((time.monotonic() - slot.granted_monotonic) * 1000))
+        self._release(keys=[self.keys["second"], self.keys["transit"]], args=[slot.member, since_sent_ms, TRANSIT_MS])
 
     @contextmanager
     def slot(self, **kwargs) -> Iterator[Slot]:
@@ -226,6 +261,8 @@ class RateLimiter:
         """Etsy answered 429: stop every worker for ``seconds``."""
         key = self.keys["block_day" if daily else "block_second"]
         self._block(keys=[key], args=[max(1, int(seconds * 1000))])
+        if not daily:  # a call reached Etsy later than the margin allowed: widen it for a while
+            self._widen(keys=[self.keys["transit"]], args=[TRANSIT_MS, self.inflight_ms, WIDENED_TTL_MS])
         metrics.record_rate_limited("daily" if daily else "second", "etsy")
 
     # -- reading the budget --------------------------------------------------------------

@@ -14,10 +14,11 @@ Record fields: ``state`` (``pending`` while a write's outcome is unknown,
 ``confirmed`` once Etsy has the shipment), ``event_id`` (first event that
 wrote), ``attempts``, ``attempted_at`` / ``attempt_ended_at`` / ``confirmed_at``
 (epoch seconds), ``before_ids`` (the receipt's shipment ids before the
-last write, JSON), ``receipt_shipping_id``, ``result`` (the ShipmentConfirmed
-data as JSON). Records live :data:`RECORD_TTL_SECONDS`; Etsy's receipt stays
-the authority (the actor reads it before every write), so an expired record
-costs one read, never a duplicate.
+last write, JSON; ``null`` when the write went out without reading the
+receipt), ``receipt_shipping_id``, ``result`` (the ShipmentConfirmed data as
+JSON). Records live :data:`RECORD_TTL_SECONDS`, longer than any redelivery or
+upstream resend: a new parcel is written without reading the receipt first,
+so the record is what tells a parcel already sent from a new one.
 
 The lock is redis-py's :class:`redis.lock.Lock` (a token compared and deleted
 by a Lua script on release): two deliveries of one parcel never write at once.
@@ -72,7 +73,8 @@ class ParcelRecord:
     confirmed_at: float | None
     receipt_shipping_id: int | None
     result: dict | None
-    before_ids: frozenset = frozenset()
+    #: None: the write went out without a read of the receipt (its shipments before are unknown).
+    before_ids: frozenset | None = frozenset()
 
     @property
     def confirmed(self) -> bool:
@@ -113,9 +115,10 @@ class ParcelLedger:
             except ValueError:
                 result = None
         try:
-            before = frozenset(json.loads(h.get("before_ids") or "[]"))
+            listed = json.loads(h.get("before_ids") or "[]")
+            before = None if listed is None else frozenset(listed)
         except (TypeError, ValueError):
-            before = frozenset()
+            before = None
         return ParcelRecord(
             state=h.get("state", PENDING), event_id=h.get("event_id"), attempts=int(h.get("attempts") or 0),
             attempted_at=_float(h.get("attempted_at")), attempt_ended_at=_float(h.get("attempt_ended_at")),
@@ -132,17 +135,18 @@ class ParcelLedger:
                              f"waited {self.lock_wait_seconds:.0f} s")
         return _Held(lock)
 
-    def mark_pending(self, key: str, event_id: str, before_ids=()) -> None:
+    def mark_pending(self, key: str, event_id: str, before_ids=None) -> None:
         """Before a write: the outcome is unknown until :meth:`mark_confirmed` or :meth:`forget`.
 
         ``before_ids``: the receipt's shipment ids before the write, so a shipment
-        that Etsy recorded without our tracking code can still be told apart.
+        that Etsy recorded without our tracking code can still be told apart;
+        None when the receipt was not read.
         """
         now = repr(time.time())
         pipe = self.redis.pipeline(transaction=True)
         pipe.hsetnx(key, "event_id", event_id)
         pipe.hset(key, mapping={"state": PENDING, "attempted_at": now,
-                                "before_ids": json.dumps(sorted(before_ids))})
+                                "before_ids": json.dumps(None if before_ids is None else sorted(before_ids))})
         pipe.hdel(key, "attempt_ended_at")
         pipe.hincrby(key, "attempts", 1)
         pipe.expire(key, RECORD_TTL_SECONDS)

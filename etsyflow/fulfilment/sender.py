@@ -1,4 +1,4 @@
-"""Send one parcel to Etsy exactly once: check, lock, read the receipt, write, record.
+"""Send one parcel to Etsy exactly once: check, lock, write (reading the receipt only when needed), record.
 
 Etsy has no idempotency key for ``createReceiptShipment`` and every call adds
 a shipment and e-mails the buyer, so "exactly once per parcel" is built here:
@@ -7,16 +7,24 @@ a shipment and e-mails the buyer, so "exactly once per parcel" is built here:
    (the same event redelivered, or the same parcel under a new event id);
 2. otherwise take the parcel's lock (two concurrent deliveries: the second
    waits, then finds the record confirmed);
-3. read the receipt (``getShopReceipt``): a shipment with the same tracking
-   code (normalised) is already there → record it, no write. This covers a
-   write that reached Etsy although we never saw the answer (timeout, dropped
-   connection, worker killed);
-4. a write whose outcome is unknown (record *pending*) and no shipment on the
-   receipt yet: wait until :data:`SETTLE_SECONDS` after that attempt ended
-   (``WRITE_SETTLE_SECONDS``; the message is retried the message with that delay) before writing again, so a
-   slow Etsy that applies late is seen first;
+3. no record: nothing was ever sent for this parcel → write at once, **one
+   Etsy call per new shipment** (the record is marked *pending* first, so a
+   write whose answer is lost is never taken for a new parcel);
+4. a record *pending* (an earlier write's outcome is unknown: timeout, dropped
+   connection, worker killed) → read the receipt (``getShopReceipt``): a
+   shipment with the same tracking code (normalised) is already there →
+   record it, no write; none yet → wait until :data:`SETTLE_SECONDS` after
+   that attempt ended (``WRITE_SETTLE_SECONDS``; the message is retried with
+   that delay) before writing again, so a slow Etsy that applies late is seen first;
 5. write once (``createReceiptShipment`` with a single attempt: the client's
-   in-call retries are off for this call, a retry always starts again at 1).
+   in-call retries are off for this call, a retry always starts again at 1);
+6. Etsy answers 409 (the receipt changed: canceled, or shipped meanwhile) →
+   read the receipt to tell which: our parcel already there → recorded; else
+   the refusal, with the receipt's status.
+
+The record is the only memory of a parcel sent: a parcel whose record was
+lost (Redis lost without persistence, or an upstream resend after
+:data:`~.ledger.RECORD_TTL_SECONDS`) would be written again.
 
 Etsy's refusals become :class:`~etsyflow.messages.Refused` with a reason
 for the warehouse (``ShipmentRejected``), never a retry loop.
@@ -93,33 +101,33 @@ class ShipmentSender:
                 return recorded
             record = self.ledger.get(key)
             reader, writer = self._client_factory(shop_id)
-            receipt = self._read_receipt(reader, shop_id, receipt_id)
             body = mapping.shipment_request(data, choice, send_bcc=self._send_bcc(shop_id))
-
-            existing = mapping.find_shipment(receipt, tracking_key)
-            if existing is None and record is not None and record.pending:
-                existing = _ours_without_tracking(receipt, record.before_ids, body)
-            if existing is not None:
-                confirmed = mapping.confirmed_data(data, choice, body, existing, already_recorded=True)
-                self.ledger.mark_confirmed(key, event_id, confirmed)
-                self.log.info("shipment already on Etsy; not sent again", receipt_id=receipt_id, parcel=ref,
-                              receipt_shipping_id=confirmed.get("receipt_shipping_id"))
-                return Outcome(confirmed, ref, wrote=False)
-
-            if mapping.is_canceled(receipt):
-                raise Refused(f"receipt {receipt_id} is canceled on Etsy: no shipment can be added "
-                               f"(status {mapping.receipt_status(receipt)!r})")
-            if record is not None and record.pending:
+            before = None  # the receipt's shipment ids before our write: unknown unless read
+            if record is not None and record.pending:  # an earlier write's outcome is unknown: look first
+                receipt = self._read_receipt(reader, shop_id, receipt_id)
+                found = self._already_there(receipt, tracking_key, record, body, data, choice, key, event_id, ref)
+                if found is not None:
+                    return found
+                if mapping.is_canceled(receipt):
+                    raise Refused(_canceled(receipt, receipt_id))
                 self._wait_for_settle(record, receipt_id, ref)
+                before = mapping.shipment_ids(receipt)
 
-            before = mapping.shipment_ids(receipt)
             if not held.renew():
                 raise ParcelBusy(f"lost the lock of parcel {ref} before writing; will re-check")
             self.ledger.mark_pending(key, event_id, before)
             try:
                 after = writer.create_receipt_shipment(receipt_id, **body)
             except PermanentError as error:
-                self._not_sent(key, record)
+                self._not_sent(key, record)  # refused: Etsy did not carry it out
+                if error.status == 409:  # the receipt changed under us: read it to say what happened
+                    receipt = self._read_receipt(reader, shop_id, receipt_id)
+                    found = self._already_there(receipt, tracking_key, record, body, data, choice, key, event_id,
+                                                ref)
+                    if found is not None:
+                        return found
+                    if mapping.is_canceled(receipt):
+                        raise Refused(_canceled(receipt, receipt_id)) from None
                 raise Refused(_refusal(error, receipt_id, shop_id)) from None
             except (RateLimited, AuthFailed):
                 self._not_sent(key, record)  # Etsy did not carry it out
@@ -127,13 +135,26 @@ class ShipmentSender:
             except BaseException:
                 self.ledger.mark_attempt_ended(key)  # may have reached Etsy: re-check before writing again
                 raise
-            shipment = mapping.new_shipment(before, after if isinstance(after, dict) else {}, tracking_key)
+            shipment = mapping.new_shipment(before or set(), after if isinstance(after, dict) else {}, tracking_key)
             confirmed = mapping.confirmed_data(data, choice, body, shipment, already_recorded=False)
             self.ledger.mark_confirmed(key, event_id, confirmed)
             self.log.info("shipment sent to Etsy", receipt_id=receipt_id, parcel=ref, carrier=body.get("carrier_name"),
                           carrier_fallback=confirmed["carrier_fallback"],
                           receipt_shipping_id=confirmed.get("receipt_shipping_id"))
             return Outcome(confirmed, ref, wrote=True)
+
+    def _already_there(self, receipt, tracking_key, record, body, data, choice, key, event_id, ref) -> Outcome | None:
+        """Our parcel found on the receipt (an earlier write that Etsy carried out) → recorded; else None."""
+        existing = mapping.find_shipment(receipt, tracking_key)
+        if existing is None and record is not None and record.pending:
+            existing = _ours_without_tracking(receipt, record.before_ids, body)
+        if existing is None:
+            return None
+        confirmed = mapping.confirmed_data(data, choice, body, existing, already_recorded=True)
+        self.ledger.mark_confirmed(key, event_id, confirmed)
+        self.log.info("shipment already on Etsy; not sent again", receipt_id=data["receipt_id"], parcel=ref,
+                      receipt_shipping_id=confirmed.get("receipt_shipping_id"))
+        return Outcome(confirmed, ref, wrote=False)
 
     # -- steps ---------------------------------------------------------------------------
     def _from_record(self, key: str, ref: str) -> Outcome | None:
@@ -175,18 +196,28 @@ class ShipmentSender:
             self.ledger.mark_attempt_ended(key)  # an older unknown attempt stays unknown
 
 
-def _ours_without_tracking(receipt: dict, before: frozenset, body: dict) -> dict | None:
+def _ours_without_tracking(receipt: dict, before: frozenset | None, body: dict) -> dict | None:
     """After an unknown write: a shipment that appeared since, with our carrier and no
-    tracking code — Etsy dropped the tracking (a carrier name it did not take)."""
+    tracking code — Etsy dropped the tracking (a carrier name it did not take).
+
+    ``before`` None (the write went out without reading the receipt): any such
+    shipment is taken for ours — never a second write, at the risk of taking an
+    older untracked shipment of the same carrier for this parcel.
+    """
     if not body.get("tracking_code"):
         return None  # untracked parcels are matched by find_shipment already
     for shipment in mapping.shipments(receipt):
-        if shipment.get("receipt_shipping_id") in before:
+        if before is not None and shipment.get("receipt_shipping_id") in before:
             continue
         if not (shipment.get("tracking_code") or "").strip() and \
                 shipment.get("carrier_name") == body.get("carrier_name"):
             return shipment
     return None
+
+
+def _canceled(receipt: dict, receipt_id: int) -> str:
+    return (f"receipt {receipt_id} is canceled on Etsy: no shipment can be added "
+            f"(status {mapping.receipt_status(receipt)!r})")
 
 
 def _refusal(error: PermanentError, receipt_id: int, shop_id: int) -> str:

@@ -17,6 +17,7 @@ import ssl
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from kombu import Connection, Exchange, Queue
+from kombu.transport import redis as kombu_redis
 
 from ..config import get_settings
 
@@ -101,6 +102,33 @@ REDIS_UNACKED_OPTIONS = {"visibility_timeout": 12, "unacked_restore_interval": 1
 MEMORY_POLLING_INTERVAL_SECONDS = 0.005
 
 
+class _RedisChannel(kombu_redis.Channel):
+    """kombu's Redis channel, reusing one client object for its commands.
+
+    kombu builds a new ``redis.Redis`` around the channel's connection pool for
+    every command (publish, acknowledgement); with redis-py 5 and later that
+    costs about 0.3 ms of CPU each (it copies some 170 response callbacks), a
+    fifth of the bridge's time per event. The client holds no state besides
+    its pool and is thread-safe, so one per channel does the same work.
+    Blocking reads (``asynchronous=True``) keep kombu's own clients.
+    """
+
+    _sync_client = None
+
+    def _create_client(self, asynchronous=False):
+        if asynchronous:
+            return super()._create_client(asynchronous=True)
+        if self._sync_client is None:
+            self._sync_client = super()._create_client()
+        return self._sync_client
+
+
+class RedisTransport(kombu_redis.Transport):
+    """kombu's Redis transport with :class:`_RedisChannel`."""
+
+    Channel = _RedisChannel
+
+
 def connection(url: str | None = None) -> Connection:
     """A new kombu connection to the bus (``url``: a bus URL, default the configured
     one). Connect timeout: 5 seconds."""
@@ -110,7 +138,8 @@ def connection(url: str | None = None) -> Connection:
         options["polling_interval"] = MEMORY_POLLING_INTERVAL_SECONDS
     if url.startswith(("redis://", "rediss://")):
         options.update(REDIS_UNACKED_OPTIONS)
-    return Connection(url, ssl=tls or False, connect_timeout=5, transport_options=options)
+    transport = RedisTransport if url.startswith("redis://") else None  # rediss:// keeps kombu's TLS set-up
+    return Connection(url, ssl=tls or False, connect_timeout=5, transport_options=options, transport=transport)
 
 
 def tail_queue(types: list[str] | None = None, name: str | None = None) -> Queue:

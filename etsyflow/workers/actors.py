@@ -2,9 +2,11 @@
 
 Each actor:
 
-1. validates the envelope and data (an event sent straight to Dramatiq, not
-   through the bridge, is checked too) — invalid → ``EventRejected`` (and the
-   type's own rejection where the event names its subject);
+1. takes the data the bridge validated (sent with the envelope as ``loaded``,
+   see :mod:`etsyflow.schemas.loaded`), or validates the envelope and data
+   itself when the message did not come through the bridge (a parked message
+   replayed, a direct send) — invalid → ``EventRejected`` (and the type's own
+   rejection where the event names its subject);
 2. skips an event it already completed (at-least-once delivery), unless the
    contract says repeats run (``skip_repeats=False``);
 3. runs the handler, which publishes follow-ups through ``ctx.emit`` as it goes;
@@ -18,8 +20,9 @@ import json
 import dramatiq
 
 from ..config.logging import bind_event, get_logger, unbind_event
-from ..messages import publish
+from ..messages import CloudEvent, publish
 from ..schemas import Invalid, validate_event
+from ..schemas.loaded import unpack
 from ..schemas.rejections import event_rejected, invalid_answers
 from ..etsy.errors import ShopNotConnected
 from ..shops import ShopStore, on_reconnect
@@ -41,11 +44,26 @@ def _done_key(event_type: str, event_id: str) -> str:
     return f"etsyflow:done:{event_type}:{event_id}"
 
 
-def process(event_type: str, envelope: dict) -> None:
-    """Run the handler of ``event_type`` for one envelope (the actor body)."""
+def _trusted(event_type: str, envelope: dict, loaded) -> tuple[CloudEvent, dict] | None:
+    """The event and data the bridge validated, or None when the message does not carry them."""
+    data = unpack(loaded) if loaded is not None else None
+    if data is None or not isinstance(envelope, dict) or envelope.get("type") != event_type:
+        return None
+    try:
+        return CloudEvent.from_dict(envelope), data
+    except (KeyError, TypeError):
+        return None
+
+
+def process(event_type: str, envelope: dict, loaded: dict | None = None) -> None:
+    """Run the handler of ``event_type`` for one envelope (the actor body).
+
+    ``loaded``: the data as the bridge validated it (:func:`etsyflow.schemas.loaded.pack`);
+    without it the event is validated here.
+    """
     handler = handler_for(event_type)
     try:
-        event, data = validate_event(envelope)
+        event, data = _trusted(event_type, envelope, loaded) or validate_event(envelope)
     except Invalid as invalid:
         if invalid.event_type is None:
             invalid.event_type = event_type
@@ -98,8 +116,8 @@ def setup(broker: dramatiq.Broker) -> dict[str, dramatiq.Actor]:
     dramatiq.set_broker(broker)
     _actors.clear()
     for event_type in handlers():
-        def body(envelope: dict, _type=event_type) -> None:
-            process(_type, envelope)
+        def body(envelope: dict, loaded: dict | None = None, _type=event_type) -> None:
+            process(_type, envelope, loaded)
 
         body.__name__ = actor_name(event_type)
         _actors[event_type] = dramatiq.actor(body, broker=broker, actor_name=actor_name(event_type),

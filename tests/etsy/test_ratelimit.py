@@ -10,12 +10,15 @@ import pytest
 
 from etsyflow.config import Settings
 from etsyflow.etsy.errors import RateLimited
-from etsyflow.etsy.ratelimit import RateLimiter, remaining_today
+from etsyflow.etsy.ratelimit import TRANSIT_MS, RateLimiter, remaining_today
+
+
+def rl_settings(per_second=5, per_day=1000) -> Settings:
+    return Settings(etsy_rate_per_second=per_second, etsy_rate_per_day=per_day, etsy_timeout_seconds=5)
 
 
 def limiter(per_second=5, per_day=1000, **kwargs) -> RateLimiter:
-    settings = Settings(etsy_rate_per_second=per_second, etsy_rate_per_day=per_day, etsy_timeout_seconds=5)
-    return RateLimiter(fakeredis.FakeRedis(), settings, **kwargs)
+    return RateLimiter(fakeredis.FakeRedis(), rl_settings(per_second, per_day), **kwargs)
 
 
 def test_calls_within_the_limit_do_not_wait():
@@ -47,15 +50,44 @@ def test_a_wait_longer_than_allowed_raises_rate_limited_not_daily():
     assert 0 < caught.value.retry_after_seconds <= 1.1
 
 
-def test_in_flight_calls_hold_their_slot_until_answered():
+def test_in_flight_calls_hold_their_slot_and_count_from_when_they_reached_etsy():
+    rl = limiter(per_second=1)
+    sent = time.monotonic()
+    slot = rl.acquire()
+    with pytest.raises(RateLimited):
+        rl.acquire(max_wait_seconds=0.3)  # the first call has no answer yet: its slot is held
+    rl.release(slot)  # answered ≥ 0.3 s after it was sent
+    rl.release(rl.acquire(max_wait_seconds=2))
+    # One second after it reached Etsy (sent + TRANSIT_MS), not one second after its
+    # answer (that would be ≥ 1.3 s): Etsy's time over the call does not hold the slot.
+    assert 1.0 <= time.monotonic() - sent <= 1.0 + TRANSIT_MS / 1000 + 0.2
+
+
+def test_a_slow_answer_frees_its_slot_as_soon_as_it_is_in():
     rl = limiter(per_second=1)
     slot = rl.acquire()
     with pytest.raises(RateLimited):
-        rl.acquire(max_wait_seconds=0.3)  # the first call has no answer yet
-    rl.release(slot)
+        rl.acquire(max_wait_seconds=1.2)  # Etsy works on it for more than a second
+    rl.release(slot)  # it reached Etsy over a second ago: the slot is free at once
     started = time.monotonic()
     rl.release(rl.acquire(max_wait_seconds=2))
-    assert 0.8 <= time.monotonic() - started <= 1.5  # one second after the answer
+    assert time.monotonic() - started < 0.2
+
+
+def test_a_per_second_429_widens_the_margin_for_every_worker():
+    """Etsy counted a call later than the margin allowed: every worker counts slow calls from
+    their answer again (for a while), so a loaded Etsy gets a few 429s, not a stream."""
+    rl = limiter(per_second=1)
+    for _ in range(3):
+        rl.block(seconds=0.001, daily=False)  # 40 → 80 → 160 → 320 ms
+    other = RateLimiter(rl.redis, rl_settings(per_second=1))
+    slot = other.acquire(max_wait_seconds=1)
+    sent = time.monotonic()
+    with pytest.raises(RateLimited):
+        other.acquire(max_wait_seconds=0.3)  # the call takes ≥ 0.3 s
+    other.release(slot)
+    other.release(other.acquire(max_wait_seconds=2))
+    assert time.monotonic() - sent >= 1.25  # a second after the answer, not after sent + 40 ms
 
 
 def test_daily_budget_parks_at_once():

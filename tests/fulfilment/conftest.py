@@ -51,6 +51,13 @@ class Shop:
     def shipments(self, receipt_id: int) -> list[dict]:
         return self.receipt(receipt_id)["shipments"]
 
+    def read_calls(self, receipt_id: int | None = None) -> list[dict]:
+        """getShopReceipt calls the sandbox answered for this shop (or one receipt)."""
+        calls = self.admin.calls(operation_id="getShopReceipt", limit=10000)
+        mine = f"/shops/{self.shop_id}/receipts/"
+        return [c for c in calls if mine in c["path"]
+                and (receipt_id is None or c["path"].rstrip("/").endswith(f"/receipts/{receipt_id}"))]
+
     def create_calls(self, receipt_id: int | None = None) -> list[dict]:
         """createReceiptShipment calls the sandbox answered for this shop (or one receipt)."""
         calls = self.admin.calls(operation_id="createReceiptShipment", limit=10000)

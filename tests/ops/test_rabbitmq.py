@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -48,6 +49,13 @@ def test_dead_letter_listed_and_replayed_on_rabbitmq(rabbit_shop, sandbox, tail)
         assert "n/a" in cli("status")
 
         sandbox.admin.clear_faults()
+        # The failed call was the write (a new parcel is written first): its outcome is unknown,
+        # so etsyflow gives Etsy the settle time (1 s here) before writing again; replay after it.
+        from etsyflow.fulfilment.ledger import ParcelLedger, parcel_ref
+
+        ledger = ParcelLedger()
+        record = ledger.get(ledger.record_key(rabbit_shop, receipt_id, parcel_ref("JC243137885GB", None)))
+        eventually(lambda: time.time() > (record.attempt_ended_at or 0) + 1.0, what="the settle time")
         assert "1 message(s) replayed" in cli("dlq", "replay", letter["message_id"])
         tail.wait_for("ShipmentConfirmed", lambda e: e.get("causationid") == event.id, timeout=20)
         assert cli_json("dlq", "list", "--queue", QUEUE) == []
