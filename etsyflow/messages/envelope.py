@@ -39,28 +39,37 @@ def _default(value: Any):
 _ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
-def dumps(value: Any) -> bytes:
-    """``value`` as compact, strict JSON (UTF-8 bytes); money as decimal strings, times as
-    RFC 3339 UTC. NaN and Infinity raise ``ValueError``: they are refused here rather than
-    sent to subscribers whose parsers would refuse them."""
+def _fast(value: Any) -> bytes | None:
+    """``value`` as JSON by orjson, or None for what orjson refuses (integers beyond 64 bits).
+
+    orjson writes NaN and Infinity as null, silently; only when the output holds a
+    null does the stdlib look again, raising ``ValueError`` for them (a real None passes).
+    """
     try:
         out = orjson.dumps(value, default=_default, option=_ORJSON_OPTIONS)
-    except orjson.JSONEncodeError:  # what orjson refuses (integers beyond 64 bits) the stdlib writes
-        return json.dumps(value, separators=(",", ":"), default=_default, allow_nan=False).encode()
+    except orjson.JSONEncodeError:
+        return None
     if b"null" in out:
-        # orjson writes NaN and Infinity as null, silently; only then does the stdlib look
-        # again, and it raises ValueError for them (a real None passes).
         json.dumps(value, default=_default, allow_nan=False)
     return out
 
 
+def dumps(value: Any) -> bytes:
+    """``value`` as compact, strict JSON (UTF-8 bytes); money as decimal strings, times as
+    RFC 3339 UTC. NaN and Infinity raise ``ValueError``: they are refused here rather than
+    sent to subscribers whose parsers would refuse them."""
+    out = _fast(value)
+    if out is None:
+        return json.dumps(value, separators=(",", ":"), default=_default, allow_nan=False).encode()
+    return out
+
+
 def _plain(value: Any) -> Any:
-    """``value`` with JSON types only (what a subscriber decodes)."""
-    raw = dumps(value)
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return json.loads(raw)
+    """``value`` with JSON types only (what a subscriber decodes); integers keep every digit."""
+    out = _fast(value)
+    if out is None:  # decoded by the stdlib too: orjson would read a big integer as a float
+        return json.loads(json.dumps(value, default=_default, allow_nan=False))
+    return orjson.loads(out)
 
 
 @dataclass(frozen=True)

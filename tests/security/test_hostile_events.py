@@ -131,9 +131,18 @@ def test_nan_sent_straight_to_an_actor_is_refused():
         validate_event(raw)
 
 
-def test_nan_is_never_emitted():
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_nan_is_never_emitted(value):
     with pytest.raises(ValueError):
-        CloudEvent.new("ListingRejected", {"product_id": float("nan")}).to_json()
+        CloudEvent.new("ListingRejected", {"product_id": value}).to_json()
+    with pytest.raises(ValueError):
+        CloudEvent.new("ListingRejected", {"nested": [{"product_id": value}]}).to_dict()
+
+
+def test_emitted_values_keep_every_digit_and_their_nulls():
+    event = CloudEvent.new("ListingRejected", {"big": 2**70, "none": None, "price": "1.50"})
+    assert json.loads(event.to_json())["data"] == {"big": 2**70, "none": None, "price": "1.50"}
+    assert event.to_dict()["data"]["big"] == 2**70
 
 
 @pytest.mark.parametrize("where", ["title", "product_id", "key"])
@@ -227,7 +236,7 @@ class FailingActor:
     def __init__(self, error):
         self.error = error
 
-    def send(self, envelope):
+    def send_with_options(self, *, args=(), kwargs=None, **options):  # what the bridge calls
         raise self.error
 
 
