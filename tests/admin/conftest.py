@@ -140,3 +140,22 @@ def screenshots():
     if target:
         os.makedirs(target, exist_ok=True)
     return target
+
+
+def wait_out_settle(shop_id: int, receipt_id: int, tracking_number: str) -> None:
+    """Wait until etsyflow would write a parcel again after a failed write.
+
+    A new parcel is written first; when that write failed, its outcome is
+    unknown, so etsyflow gives Etsy the settle time (WRITE_SETTLE_SECONDS)
+    before writing again. A dead letter replayed earlier is told to retry
+    later, which a message sent with ``max_retries=0`` cannot do."""
+    import time
+
+    from etsyflow.config import get_settings
+    from etsyflow.fulfilment.ledger import ParcelLedger, parcel_ref
+
+    ledger = ParcelLedger()
+    record = ledger.get(ledger.record_key(shop_id, receipt_id, parcel_ref(tracking_number, None)))
+    ended = (record.attempt_ended_at or 0) if record else 0
+    settle = get_settings().write_settle_seconds
+    wait_for(lambda: time.time() > ended + settle, timeout=settle + 10, what="the settle time of the failed write")

@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from etsyflow import ATTRIBUTION
 from etsyflow.messages import CloudEvent
 
-from .conftest import ADMIN, PASSWORD
+from .conftest import ADMIN, PASSWORD, wait_out_settle
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore:Unsupported scheme type")]
 
@@ -92,6 +92,7 @@ def test_sign_in_connect_change_setting_replay_dead_letter_sign_out(console, san
 
     samples.record_once(console.redis, console.settings, force=True)
     sandbox.admin.clear_faults()
+    wait_out_settle(shop_id, receipt_id, "JC243137885GB")
     browser.find_element(By.LINK_TEXT, "Operations").click()
     row = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, "#dead-form tbody tr")))
     assert "on_OrderShipped" in row.text and str(shop_id) in row.text and "500" in row.text

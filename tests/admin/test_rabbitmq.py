@@ -12,7 +12,7 @@ from tests.conftest import AMQP_URL, amqp_reachable, connect_shop, require_servi
 
 from tests.waiting import wait_for
 
-from .conftest import csrf_of, running_console
+from .conftest import csrf_of, running_console, wait_out_settle
 
 pytestmark = [pytest.mark.integration, pytest.mark.rabbitmq,
               pytest.mark.filterwarnings("ignore:Unsupported scheme type")]
@@ -55,6 +55,7 @@ def test_dead_letter_replayed_from_the_console_on_rabbitmq(rabbit_console, sandb
             message_id = next(line.split('value="')[1].split('"')[0] for line in page.splitlines()
                               if 'name="message_id"' in line)
             sandbox.admin.clear_faults()
+            wait_out_settle(shop_id, receipt_id, "JC243137885GB")
             done = http.post(console.url + "/operations/dead/replay",
                              data={"csrf_token": csrf_of(page), "message_id": message_id}, timeout=20)
             assert "1 message(s) replayed." in done.text
