@@ -50,6 +50,10 @@ def handled():
 
 @pytest.fixture
 def stub(embedded):
+    from etsyflow.shops.store import ShopStore
+
+    # A connected shop: events of a shop never connected are rejected before any handler runs.
+    ShopStore().save_tokens(LISTING["shop_id"], "3.access", "3.refresh", 3600, connected=True)
     broker = StubBroker()
     enqueued = Enqueued()
     broker.add_middleware(enqueued)
