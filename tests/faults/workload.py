@@ -41,17 +41,6 @@ def product(shop_id: int, n: int, run: str) -> dict:
     }
 
 
-def wait_for(condition, timeout: float, what: str, every: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"waited {timeout} s for {what}")
-        time.sleep(every)
-
-
 class Workload:
     def __init__(self, sandbox, shop_id: int, tail, *, listings: int, orders: int, shipments: int, run: str):
         assert shipments <= orders

@@ -8,31 +8,20 @@ the bus with an EventTail.
 
 from __future__ import annotations
 
-import dramatiq
 import pytest
-from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import Middleware
 
 from etsyflow.etsy.errors import AuthFailed, RateLimited
 from etsyflow.messages import CloudEvent, EventType, Refused, RetryLater
-from etsyflow.workers import parked_count, replay_parked, setup
+from etsyflow.workers import parked_count, replay_parked
 from etsyflow.workers import registry
 from etsyflow.workers.failures import MAX_PARK_SECONDS
 from etsyflow.workers.options import ACTOR_OPTIONS
 from tests.waiting import wait_for
 
 SHOP = 5
+CONNECTED_SHOP = SHOP
 STOCK_QUEUE = ACTOR_OPTIONS[EventType.STOCK_CHANGED]["queue_name"]
 
-
-class Enqueued(Middleware):
-    """Remembers every enqueue (message, delay in ms)."""
-
-    def __init__(self):
-        self.sent: list[tuple[dramatiq.Message, int | None]] = []
-
-    def after_enqueue(self, broker, message, delay):
-        self.sent.append((message, delay))
 
 
 @pytest.fixture
@@ -56,23 +45,6 @@ def handler_does():
 
     yield install
     registry._handlers[EventType.STOCK_CHANGED] = original
-
-
-@pytest.fixture
-def stub(embedded):
-    from etsyflow.shops import ShopStore
-
-    # the shop is connected (a never-connected shop's events are rejected before any handler runs)
-    ShopStore().save_tokens(SHOP, "5.access-token", "5.refresh-token", 3600, connected=True)
-    broker = StubBroker()
-    enqueued = Enqueued()
-    broker.add_middleware(enqueued)
-    actors = setup(broker)
-    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
-    worker.start()
-    yield broker, actors, enqueued
-    worker.stop()
-    broker.close()
 
 
 def stock_event(sku: str = "MUG-1") -> CloudEvent:

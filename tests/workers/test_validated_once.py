@@ -11,17 +11,15 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-import dramatiq
 import pytest
-from dramatiq.brokers.stub import StubBroker
-from dramatiq.middleware import Middleware
 
 from etsyflow.bridge import Bridge
 from etsyflow.messages import CloudEvent, EventType
 from etsyflow.schemas.loaded import pack, unpack
-from etsyflow.workers import registry, setup
+from etsyflow.workers import registry
 from etsyflow.workers.options import ACTOR_OPTIONS
 
+CONNECTED_SHOP = 3
 QUEUE = ACTOR_OPTIONS[EventType.LISTING_READY]["queue_name"]
 LISTING = {"shop_id": 3, "product_id": "P1", "title": "Mug", "description": "A mug", "price": "12.50",
            "currency": "GBP", "quantity": 4, "taxonomy_id": 1, "who_made": "i_did",
@@ -29,13 +27,6 @@ LISTING = {"shop_id": 3, "product_id": "P1", "title": "Mug", "description": "A m
            "variations": [{"sku": "M-1", "options": {"Size": "S"}, "price": "12.50", "quantity": 2},
                           {"sku": "M-2", "options": {"Size": "L"}, "price": "14", "quantity": 2}]}
 
-
-class Enqueued(Middleware):
-    def __init__(self):
-        self.messages: list[dramatiq.Message] = []
-
-    def after_enqueue(self, broker, message, delay):
-        self.messages.append(message)
 
 
 @pytest.fixture
@@ -46,23 +37,6 @@ def handled():
     registry._handlers[EventType.LISTING_READY] = registry.Handler(original.entry, lambda ctx: calls.append(ctx.data))
     yield calls
     registry._handlers[EventType.LISTING_READY] = original
-
-
-@pytest.fixture
-def stub(embedded):
-    from etsyflow.shops.store import ShopStore
-
-    # A connected shop: events of a shop never connected are rejected before any handler runs.
-    ShopStore().save_tokens(LISTING["shop_id"], "3.access", "3.refresh", 3600, connected=True)
-    broker = StubBroker()
-    enqueued = Enqueued()
-    broker.add_middleware(enqueued)
-    actors = setup(broker)
-    worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=50)
-    worker.start()
-    yield broker, actors, enqueued
-    worker.stop()
-    broker.close()
 
 
 def test_the_bridge_hands_over_the_loaded_data_and_the_actor_uses_it(stub, handled):
