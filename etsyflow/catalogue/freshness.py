@@ -76,25 +76,36 @@ def stale_product(redis, shop_id, product_id: str, event_time: str | None) -> st
             f"on Etsy; this one was sent {_iso(at)}")
 
 
+# Set each field to ARGV[1] unless it already holds a later time: atomic, so two
+# recorders never move a time back, and one round trip for all of a product's SKUs.
+_RECORD_NEWER = """
+local at = tonumber(ARGV[1])
+for i = 2, #ARGV do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  if (not current) or tonumber(current) < at then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[1])
+  end
+end
+return 1
+"""
+
+
+def _record(redis, key: str, fields, event_time: str | None) -> None:
+    at = epoch(event_time)
+    fields = list(fields)
+    if at is None or not fields:
+        return
+    redis.eval(_RECORD_NEWER, 1, key, repr(at), *fields)
+
+
 def record_stock(redis, shop_id, skus, event_time: str | None) -> None:
     """Note that Etsy holds the quantities of ``skus`` as of ``event_time`` (never moves back)."""
-    at = epoch(event_time)
-    if at is None:
-        return
-    key = _sku_key(shop_id)
-    for sku in skus:
-        applied = _applied(redis, key, sku)
-        if applied is None or at > applied:
-            redis.hset(key, sku, repr(at))
+    _record(redis, _sku_key(shop_id), skus, event_time)
 
 
 def record_product(redis, shop_id, product_id: str, event_time: str | None) -> None:
-    at = epoch(event_time)
-    if at is None:
-        return
-    applied = _applied(redis, _product_key(shop_id), product_id)
-    if applied is None or at > applied:
-        redis.hset(_product_key(shop_id), product_id, repr(at))
+    """Note that Etsy holds ``product_id`` as of ``event_time`` (never moves back)."""
+    _record(redis, _product_key(shop_id), [product_id], event_time)
 
 
 def _iso(epoch_seconds: float) -> str:
